@@ -1,0 +1,32 @@
+# Quick start: `make run` sets everything up and runs the pipeline; `make test` runs the tests.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+# `mlflow run --env-manager local` runs `python` from PATH: make it the project's venv.
+export PATH := $(BIN):$(PATH)
+PRODUCT ?= dairy
+
+.PHONY: run test lint clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@
+
+run: $(VENV)/.installed
+	mlflow run . -P product=$(PRODUCT) --env-manager local
+
+test: $(VENV)/.installed-test
+	ruff check .
+	pytest
+
+lint: $(VENV)/.installed-test
+	ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

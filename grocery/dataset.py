@@ -1,0 +1,158 @@
+"""Synthetic daily sales (the tutorial's generator, made reproducible) and the train/validation split."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+import pandas as pd
+
+from grocery.catalog import Product
+from grocery.errors import UserError
+
+TARGET = "demand"
+DATE = "date"
+FEATURES = [
+    "average_temperature",
+    "rainfall",
+    "weekend",
+    "holiday",
+    "price_per_kg",
+    "promo",
+    "previous_days_demand",
+]
+COLUMNS = [DATE, *FEATURES[:-1], TARGET, FEATURES[-1]]
+
+# The tutorial's effects, as fractions of apples' base demand of 1000 (price -50 per unit of
+# price, promo +200, weekend +300) and its price shift of 0.5 per unit of harvest.
+_APPLES_MID_PRICE = 1.75
+_PRICE_EFFECT = 0.05
+_PROMO_EFFECT = 0.2
+_WEEKEND_EFFECT = 0.3
+_HARVEST_PRICE_SHIFT = 0.5
+_INFLATION_PER_YEAR = 0.03
+MIN_ROWS_PER_SIDE = 2
+SPLITS = ("time", "random")
+
+
+def seasonal_effect(months: np.ndarray, peak_month: int) -> np.ndarray:
+    """A yearly cycle in [-1, 1] that peaks in ``peak_month``.
+
+    The tutorial's ``sin(2pi(m-3)/12) + sin(2pi(m-9)/12)`` is identically zero; this keeps its
+    monthly resolution and makes the cycle real.
+    """
+    return np.cos(2 * np.pi * (months - peak_month) / 12)
+
+
+def generate_sales(product: Product, rows: int, end_date: str, seed: int) -> pd.DataFrame:
+    """Daily sales of one product for ``rows`` days ending on ``end_date``.
+
+    The tutorial's formula and draw order (temperature, rainfall, holiday, price, promotion,
+    noise) from one seeded generator, with a fixed end date instead of "now", so the same
+    arguments always give the same frame. Returns the tutorial's columns.
+    """
+    if rows <= 0:
+        raise UserError(f"rows must be a positive number of days, got {rows}")
+    try:
+        end = pd.Timestamp(end_date).normalize()
+    except ValueError as error:
+        raise UserError(f"end_date {end_date!r} is not a date (use YYYY-MM-DD)") from error
+    rng = np.random.RandomState(seed)  # the legacy stream np.random.seed() gives the tutorial
+    dates = pd.date_range(end=end, periods=rows, freq="D")
+    months = dates.month.to_numpy()
+    base = product.base_demand
+    low, high = product.price_range
+    price_scale = ((low + high) / 2) / _APPLES_MID_PRICE
+
+    temperature = rng.uniform(10, 35, rows)
+    rainfall = rng.exponential(5, rows)
+    holiday = rng.choice([0, 1], rows, p=[0.97, 0.03])
+    price = rng.uniform(low, high, rows)
+    promo_draw = rng.choice([0, 1], rows, p=[0.85, 0.15])
+    noise = rng.normal(0, product.noise_std, rows)
+
+    weekend = (dates.dayofweek >= 5).astype(np.int64)
+    promo = np.where(np.isin(months, product.promo_months), 1, promo_draw)
+    inflation = 1 + _INFLATION_PER_YEAR * (dates.year - dates.year.min()).to_numpy()
+    harvest = seasonal_effect(months, product.seasonal_peak_month)
+    price = price - _HARVEST_PRICE_SHIFT * price_scale * harvest
+    demand = (
+        base
+        - _PRICE_EFFECT * base * price / price_scale
+        + product.seasonal_amplitude * harvest
+        + _PROMO_EFFECT * base * promo
+        + _WEEKEND_EFFECT * base * weekend
+        + noise
+    ) * inflation
+
+    frame = pd.DataFrame(
+        {
+            DATE: dates,
+            "average_temperature": temperature,
+            "rainfall": rainfall,
+            "weekend": weekend,
+            "holiday": holiday.astype(np.int64),
+            "price_per_kg": price,
+            "promo": promo.astype(np.int64),
+            TARGET: demand,
+        }
+    )
+    frame["previous_days_demand"] = frame[TARGET].shift(1).bfill()
+    return frame[COLUMNS]
+
+
+def split_sizes(rows: int, validation_fraction: float, split: str) -> tuple[int, int]:
+    """(train rows, validation rows) for a split, or a UserError if the split cannot be made."""
+    if rows <= 0:
+        raise UserError(f"rows must be a positive number of days, got {rows}")
+    if not 0 < validation_fraction < 1:
+        raise UserError(
+            f"validation_fraction must be between 0 and 1 (exclusive), got {validation_fraction}"
+        )
+    if split not in SPLITS:
+        raise UserError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
+    n_validation = math.ceil(rows * validation_fraction)
+    n_train = rows - n_validation
+    if min(n_train, n_validation) < MIN_ROWS_PER_SIDE:
+        raise UserError(
+            f"{rows} rows are too few for validation_fraction={validation_fraction}: "
+            f"need at least {MIN_ROWS_PER_SIDE} rows in train and in validation"
+        )
+    return n_train, n_validation
+
+
+def split_sales(
+    frame: pd.DataFrame, validation_fraction: float, split: str = "time"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split into (train, validation).
+
+    ``time`` keeps the last ``validation_fraction`` of days for validation, so no later day is
+    ever trained on; ``random`` is the tutorial's ``train_test_split(random_state=42)``.
+    """
+    n_train, n_validation = split_sizes(len(frame), validation_fraction, split)
+    if split == "random":
+        from sklearn.model_selection import train_test_split
+
+        train, validation = train_test_split(frame, test_size=n_validation, random_state=42)
+        return train, validation
+    ordered = frame.sort_values(DATE, kind="stable")
+    return ordered.iloc[:n_train], ordered.iloc[n_train:]
+
+
+def features_and_target(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """The tutorial's model inputs: every column but the date and the target."""
+    return frame.drop(columns=[DATE, TARGET]), frame[TARGET]
+
+
+def content_digest(frame: pd.DataFrame) -> str:
+    """A digest of every value, column name and dtype of ``frame`` (row order matters)."""
+    hasher = hashlib.sha256()
+    hasher.update(repr([(c, str(t)) for c, t in frame.dtypes.items()]).encode())
+    hasher.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return hasher.hexdigest()[:16]
+
+
+def combined_digest(*digests: str) -> str:
+    """One digest for several datasets (train and validation make one prepared dataset)."""
+    return hashlib.sha256("/".join(digests).encode()).hexdigest()[:16]

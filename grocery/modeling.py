@@ -1,0 +1,63 @@
+"""Estimators from the catalog, and the validation metrics."""
+
+from __future__ import annotations
+
+import importlib
+import math
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+from grocery.catalog import ModelChoice
+from grocery.errors import UserError
+
+
+def coerce(value: str, default: object) -> object:
+    """Turn a command-line string into the type of the default it overrides."""
+    if isinstance(default, bool):
+        if value.lower() in ("true", "1", "yes"):
+            return True
+        if value.lower() in ("false", "0", "no"):
+            return False
+        raise ValueError(value)
+    if value.lower() in ("none", "null"):
+        return None
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, float):
+        return float(value)
+    return value
+
+
+def resolve_hyperparameters(choice: ModelChoice, overrides: dict[str, str]) -> dict:
+    """The catalog's defaults for ``choice`` with the user's overrides applied and typed."""
+    params = dict(choice.params)
+    for key, raw in overrides.items():
+        if key not in params:
+            raise UserError(
+                f"unknown hyperparameter {key!r} for model {choice.name!r}; "
+                f"valid: {', '.join(sorted(params))}"
+            )
+        try:
+            params[key] = coerce(raw, params[key])
+        except ValueError:
+            raise UserError(f"hyperparameter {key}={raw!r} is not a valid value") from None
+    return params
+
+
+def build_estimator(choice: ModelChoice, params: dict) -> RegressorMixin:
+    """An unfitted estimator of the catalog's class with ``params``."""
+    module, _, cls = choice.estimator.rpartition(".")
+    return getattr(importlib.import_module(module), cls)(**params)
+
+
+def regression_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    """The tutorial's validation metrics: mae, mse, rmse and r2."""
+    mse = mean_squared_error(actual, predicted)
+    return {
+        "mae": float(mean_absolute_error(actual, predicted)),
+        "mse": float(mse),
+        "rmse": math.sqrt(mse),
+        "r2": float(r2_score(actual, predicted)),
+    }

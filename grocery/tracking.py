@@ -1,0 +1,100 @@
+"""MLflow tracking for the steps: product experiments, step runs, and where to see them."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import mlflow
+from mlflow.entities import Run
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from grocery.catalog import TAG_PRODUCT, TAG_STEP, Catalog, Product
+from grocery.errors import UserError
+
+DEFAULT_EXPERIMENT_ID = "0"
+TAG_ERROR = "grocery.error"
+TAG_ENTRY_POINT = "mlflow.project.entryPoint"
+TAG_PARENT = "mlflow.parentRunId"
+TAG_GIT_COMMIT = "mlflow.source.git.commit"
+TAG_ENV = "mlflow.project.env"
+
+
+def ensure_experiment(client: MlflowClient, catalog: Catalog, product: Product) -> str:
+    """The id of the product's experiment, created with its tags on first use.
+
+    Found again by name; tags are (re)applied so an experiment made by hand gets them too.
+    Two pipelines creating it at once both end up with the same id.
+    """
+    tags = catalog.experiment_tags(product)
+    experiment = client.get_experiment_by_name(product.experiment)
+    if experiment is None:
+        try:
+            return client.create_experiment(product.experiment, tags=tags)
+        except MlflowException:
+            # Another pipeline may have created it since we looked: use theirs.
+            experiment = client.get_experiment_by_name(product.experiment)
+            if experiment is None:
+                raise
+    if experiment.lifecycle_stage == "deleted":
+        raise UserError(
+            f"experiment {product.experiment!r} is deleted; restore it with "
+            f"`mlflow experiments restore --experiment-id {experiment.experiment_id}`"
+        )
+    for key, value in tags.items():
+        if experiment.tags.get(key) != value:
+            client.set_experiment_tag(experiment.experiment_id, key, value)
+    return experiment.experiment_id
+
+
+def public_uri(uri: str) -> str:
+    """``uri`` without any user name or password, fit to print or log."""
+    parts = urlsplit(uri)
+    if parts.username is None and parts.password is None:
+        return uri
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def run_location(run: Run) -> str:
+    """Where a person finds the run: its UI address on a server, else its experiment and store."""
+    uri = public_uri(mlflow.get_tracking_uri())
+    experiment, run_id = run.info.experiment_id, run.info.run_id
+    if uri.startswith(("http://", "https://")):
+        return f"{uri.rstrip('/')}/#/experiments/{experiment}/runs/{run_id}"
+    return f"experiment {experiment} in {uri}"
+
+
+@contextlib.contextmanager
+def step_run(step: str, product: Product | None = None) -> Iterator[Run]:
+    """The step's MLflow run: the one ``mlflow run`` created for it, or a new one.
+
+    Tags it with the step and product. A ``UserError`` inside ends the run FAILED with the
+    reason as a tag, then propagates (the step turns it into one line and a non-zero exit).
+    """
+    with mlflow.start_run() as active:
+        tags = {TAG_STEP: step}
+        if product is not None:
+            tags[TAG_PRODUCT] = product.name
+        mlflow.set_tags(tags)
+        if active.info.experiment_id == DEFAULT_EXPERIMENT_ID and step != "main":
+            hint = f" --experiment-name {product.experiment}" if product else ""
+            print(f"note: this {step} run is in the Default experiment; pass{hint} to keep it "
+                  "with its product", file=sys.stderr)
+        try:
+            yield mlflow.get_run(active.info.run_id)
+        except UserError as error:
+            mlflow.set_tag(TAG_ERROR, str(error))
+            raise
+
+
+def fail_run(client: MlflowClient, run_id: str, reason: str) -> None:
+    """End a run FAILED with ``reason`` as a tag."""
+    client.set_tag(run_id, TAG_ERROR, reason)
+    client.set_terminated(run_id, status="FAILED")
+

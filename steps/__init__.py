@@ -1,0 +1,1 @@
+"""The entry points of MLproject: thin scripts that parse parameters, run, and log."""

@@ -1,0 +1,96 @@
+"""main: the whole pipeline (prepare -> train -> register) for a product, a department or all.
+
+Each product gets one parent run in its own experiment; each step is its own `mlflow.run`
+nested under it. The run `mlflow run` made for this entry point only records which product
+pipelines it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import mlflow
+from mlflow.tracking import MlflowClient
+
+from grocery.catalog import load_catalog
+from grocery.dataset import split_sizes
+from grocery.errors import UserError, exit_on_user_error
+from grocery.modeling import resolve_hyperparameters
+from grocery.pipeline import ProductResult, StepFailed, run_product, summary_table
+from grocery.tracking import TAG_ENV, ensure_experiment, fail_run, run_location
+
+PREPARE_PARAMS = ("rows", "end_date", "seed", "validation_fraction", "split")
+
+
+def parse_args() -> tuple[argparse.Namespace, dict[str, str]]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--product", required=True)
+    for name in PREPARE_PARAMS:
+        parser.add_argument(f"--{name.replace('_', '-')}", required=True)
+    parser.add_argument("--model", required=True)
+    args, rest = parser.parse_known_args()
+    if len(rest) % 2 or not all(key.startswith("--") for key in rest[::2]):
+        raise UserError(f"cannot read parameters {' '.join(rest)!r}; use -P name=value")
+    return args, {key[2:]: value for key, value in zip(rest[::2], rest[1::2])}
+
+
+def validate(args: argparse.Namespace, hyperparameters: dict[str, str]) -> None:
+    """Refuse bad parameters before any run starts."""
+    try:
+        rows, fraction = int(args.rows), float(args.validation_fraction)
+        int(args.seed)
+    except ValueError as error:
+        raise UserError(f"rows and seed must be integers, validation_fraction a number: {error}")
+    split_sizes(rows, fraction, args.split)
+    resolve_hyperparameters(load_catalog().model(args.model), hyperparameters)
+
+
+def main() -> None:
+    args, hyperparameters = parse_args()
+    catalog = load_catalog()
+    products = catalog.resolve(args.product)
+    validate(args, hyperparameters)
+
+    client = MlflowClient()
+    # The run `mlflow run` made for us: it must not become the parent of step runs in other
+    # experiments, so we take it out of the environment and address it by id.
+    launcher_id = os.environ.pop("MLFLOW_RUN_ID", None)
+    launcher = client.get_run(launcher_id) if launcher_id else None
+    env_manager = (launcher.data.tags.get(TAG_ENV) if launcher else None) or "local"
+    prepare_params = {name: str(getattr(args, name)) for name in PREPARE_PARAMS}
+    train_params = {"model": args.model, **hyperparameters}
+
+    results = []
+    for product in products:
+        experiment_id = ensure_experiment(client, catalog, product)
+        own_run = (launcher is not None and len(products) == 1
+                   and launcher.info.experiment_id == experiment_id)
+        with mlflow.start_run(
+            run_id=launcher_id if own_run else None,
+            experiment_id=None if own_run else experiment_id,
+            run_name=None if own_run else f"{product.name}-pipeline",
+        ) as parent:
+            result = ProductResult(product, parent.info.run_id)
+            results.append(result)
+            if launcher_id and not own_run:
+                client.set_tag(launcher_id, f"pipeline.{product.name}", parent.info.run_id)
+            print(f"{product.name} pipeline: run {parent.info.run_id} "
+                  f"({run_location(parent)}), env manager {env_manager}", flush=True)
+            try:
+                run_product(result, experiment_id, prepare_params, train_params, env_manager)
+            except StepFailed as error:
+                result.status, result.error = "FAILED", str(error)
+                print(f"error: {error}", file=sys.stderr, flush=True)
+        if result.status == "FAILED":
+            fail_run(client, result.parent_run_id, result.error or "a step failed")
+
+    print()
+    print(summary_table(results))
+    if any(r.status != "FINISHED" for r in results):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    exit_on_user_error(main)
