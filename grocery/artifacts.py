@@ -49,6 +49,10 @@ def load_prepared(uri: str) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     )
 
 
-def dataset_source(run_artifact_uri: str, file: str) -> str:
-    """The artifact URI of one prepared file, recorded as the dataset's source."""
-    return f"{run_artifact_uri.rstrip('/')}/{DATA_DIR}/{file}"
+def dataset_source(data_uri: str, file: str) -> str:
+    """The storage URI of one prepared file (``runs:/`` resolved), recorded as its source."""
+    if data_uri.startswith("runs:/"):
+        from mlflow.store.artifact.runs_artifact_repo import RunsArtifactRepository
+
+        data_uri = RunsArtifactRepository.get_underlying_uri(data_uri)
+    return f"{data_uri.rstrip('/')}/{file}"

@@ -72,7 +72,7 @@ def generate_sales(product: Product, rows: int, end_date: str, seed: int) -> pd.
     promo_draw = rng.choice([0, 1], rows, p=[0.85, 0.15])
     noise = rng.normal(0, product.noise_std, rows)
 
-    weekend = (dates.dayofweek >= 5).astype(np.int64)
+    weekend = (dates.day_of_week >= 5).astype(np.int64)
     promo = np.where(np.isin(months, product.promo_months), 1, promo_draw)
     inflation = 1 + _INFLATION_PER_YEAR * (dates.year - dates.year.min()).to_numpy()
     harvest = seasonal_effect(months, product.seasonal_peak_month)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import warnings
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
@@ -14,6 +15,11 @@ from mlflow.tracking import MlflowClient
 
 from grocery.catalog import TAG_PRODUCT, TAG_STEP, Catalog, Product
 from grocery.errors import UserError
+
+# MLflow registers its local artifact source twice and warns about the tie on every dataset;
+# the integer-column hint is expected (the tutorial's flags are integers and never missing).
+warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
+warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
 
 DEFAULT_EXPERIMENT_ID = "0"
 TAG_ERROR = "grocery.error"

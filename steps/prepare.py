@@ -50,7 +50,7 @@ def main() -> None:
         ):
             dataset = mlflow.data.from_pandas(
                 frame,
-                source=dataset_source(run.info.artifact_uri, file),
+                source=dataset_source(data_uri, file),
                 targets="demand",
                 name=f"{product.name}-{context}",
                 digest=digests[context],

@@ -11,6 +11,7 @@ from mlflow.tracking import MlflowClient
 from grocery.catalog import (
     TAG_DATA_DIGEST,
     TAG_DEPARTMENT,
+    TAG_MODEL_URI,
     TAG_PREPARE_RUN,
     TAG_PRODUCT,
     TAG_STEP,
@@ -20,8 +21,6 @@ from grocery.catalog import (
 from grocery.errors import UserError, exit_on_user_error
 from grocery.registry import assign_alias, ensure_registered_model, register_version
 from grocery.tracking import TAG_GIT_COMMIT, run_location, step_run
-
-MODEL_NAME = "model"
 
 
 def parse_args() -> argparse.Namespace:
@@ -57,7 +56,7 @@ def main() -> None:
         name = ensure_registered_model(client, catalog, product)
         version = register_version(
             name,
-            f"runs:/{train_run.info.run_id}/{MODEL_NAME}",
+            train_tags[TAG_MODEL_URI],
             tags={
                 TAG_PRODUCT: product.name,
                 TAG_DEPARTMENT: product.department,

@@ -11,15 +11,20 @@ import argparse
 import mlflow
 from mlflow.models import infer_signature
 
-from grocery.artifacts import TRAIN_FILE, VALIDATION_FILE
-from grocery.catalog import TAG_DATA_DIGEST, TAG_DEPARTMENT, TAG_PREPARE_RUN, TAG_PRODUCT,
+from grocery.artifacts import TRAIN_FILE, VALIDATION_FILE, dataset_source
+from grocery.catalog import (
+    TAG_DATA_DIGEST,
+    TAG_DEPARTMENT,
+    TAG_MODEL_URI,
+    TAG_PREPARE_RUN,
+    TAG_PRODUCT,
     load_catalog,
-
+)
 from grocery.errors import UserError, exit_on_user_error
 from grocery.requirements import pinned_requirements
 from grocery.tracking import run_location, step_run
 
-MODEL_NAME = "model"
+MODEL_NAME = "model"  # the logged model's name within the run
 
 
 def parse_args() -> tuple[argparse.Namespace, dict[str, str]]:
@@ -60,7 +65,7 @@ def main() -> None:
             ("validation", validation, VALIDATION_FILE),
         ):
             dataset = mlflow.data.from_pandas(
-                frame, source=f"{args.data.rstrip('/')}/{file}", targets="demand",
+                frame, source=dataset_source(args.data, file), targets="demand",
                 name=f"{product.name}-{context}", digest=meta["digests"][context],
             )
             mlflow.log_input(dataset, context=context)
@@ -72,7 +77,7 @@ def main() -> None:
         already = run.data.params
         mlflow.log_params({k: v for k, v in estimator.get_params().items() if k not in already})
         mlflow.log_metrics(metrics)
-        mlflow.sklearn.log_model(
+        model_info = mlflow.sklearn.log_model(
             estimator,
             name=MODEL_NAME,
             signature=infer_signature(x_val, predictions),
@@ -81,6 +86,7 @@ def main() -> None:
             serialization_format="skops",
             skops_trusted_types=list(choice.skops_trusted_types),
         )
+        mlflow.set_tag(TAG_MODEL_URI, model_info.model_uri)
         print(f"{product.name} train: run {run.info.run_id}, {choice.name} rmse "
               f"{metrics['rmse']:.2f} mae {metrics['mae']:.2f} r2 {metrics['r2']:.3f} "
               f"({run_location(run)})")

@@ -1,0 +1,121 @@
+"""The generator and the split: pure functions, no MLflow."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import train_test_split
+
+from grocery.catalog import load_catalog
+from grocery.dataset import (
+    COLUMNS,
+    combined_digest,
+    content_digest,
+    features_and_target,
+    generate_sales,
+    seasonal_effect,
+    split_sales,
+    split_sizes,
+)
+from grocery.errors import UserError
+
+CATALOG = load_catalog()
+APPLES = CATALOG.products["apples"]
+
+
+def test_same_parameters_give_an_identical_frame():
+    first = generate_sales(APPLES, 500, "2023-10-03", 9999)
+    again = generate_sales(APPLES, 500, "2023-10-03", 9999)
+    pd.testing.assert_frame_equal(first, again)
+    assert content_digest(first) == content_digest(again)
+
+
+def test_seed_and_end_date_change_the_data():
+    base = generate_sales(APPLES, 200, "2023-10-03", 9999)
+    assert content_digest(base) != content_digest(generate_sales(APPLES, 200, "2023-10-03", 1))
+    shifted = generate_sales(APPLES, 200, "2023-10-04", 9999)
+    assert shifted["date"].iloc[-1] == pd.Timestamp("2023-10-04")
+
+
+def test_columns_dtypes_and_no_missing_values():
+    frame = generate_sales(APPLES, 1000, "2023-10-03", 9999)
+    assert list(frame.columns) == COLUMNS
+    assert frame["date"].dtype.kind == "M"
+    for column in ("weekend", "holiday", "promo"):
+        assert frame[column].dtype == np.int64
+        assert set(frame[column].unique()) <= {0, 1}
+    for column in ("average_temperature", "rainfall", "price_per_kg", "demand"):
+        assert frame[column].dtype == np.float64
+    assert not frame.isna().any().any()
+    assert frame["date"].is_monotonic_increasing and frame["date"].is_unique
+    assert frame["date"].iloc[-1] == pd.Timestamp("2023-10-03")
+
+
+def test_apples_keep_the_tutorials_scale_and_rules():
+    frame = generate_sales(APPLES, 1000, "2023-10-03", 9999)
+    assert frame["average_temperature"].between(10, 35).all()
+    assert 800 < frame["demand"].mean() < 1400
+    assert (frame.loc[frame["date"].dt.month.isin([4, 10]), "promo"] == 1).all()
+    weekend = frame["date"].dt.day_of_week >= 5
+    assert (frame["weekend"] == weekend.astype(int)).all()
+    # previous_days_demand is yesterday's demand, the first row back-filled.
+    assert frame["previous_days_demand"].iloc[0] == frame["demand"].iloc[0]
+    np.testing.assert_array_equal(
+        frame["previous_days_demand"].iloc[1:].to_numpy(), frame["demand"].iloc[:-1].to_numpy()
+    )
+
+
+def test_seasonality_varies_over_the_year():
+    effect = seasonal_effect(np.arange(1, 13), peak_month=9)
+    assert effect.max() == pytest.approx(1.0) and effect.argmax() == 8
+    assert effect.min() == pytest.approx(-1.0)
+    # Visible in the data: mean demand by month differs by far more than noise allows.
+    frame = generate_sales(CATALOG.products["cherries"], 3 * 365, "2023-10-03", 9999)
+    monthly = frame.groupby(frame["date"].dt.month)["demand"].mean()
+    assert monthly.max() - monthly.min() > 50
+
+
+def test_products_differ():
+    digests = {content_digest(generate_sales(p, 100, "2023-10-03", 9999))
+               for p in CATALOG.products.values()}
+    assert len(digests) == len(CATALOG.products)
+
+
+def test_chronological_split_never_trains_on_a_later_day():
+    frame = generate_sales(APPLES, 1000, "2023-10-03", 9999).sample(frac=1, random_state=0)
+    train, validation = split_sales(frame, 0.2, "time")
+    assert (len(train), len(validation)) == (800, 200)
+    assert train["date"].max() < validation["date"].min()
+
+
+def test_random_split_is_the_tutorials():
+    frame = generate_sales(APPLES, 1000, "2023-10-03", 9999)
+    train, validation = split_sales(frame, 0.2, "random")
+    expected_train, expected_validation = train_test_split(frame, test_size=0.2, random_state=42)
+    pd.testing.assert_frame_equal(train, expected_train)
+    pd.testing.assert_frame_equal(validation, expected_validation)
+
+
+@pytest.mark.parametrize(
+    ("rows", "fraction", "split", "message"),
+    [
+        (0, 0.2, "time", "rows must be a positive number of days, got 0"),
+        (100, 0.0, "time", "validation_fraction must be between 0 and 1 (exclusive), got 0.0"),
+        (100, 1.5, "time", "validation_fraction must be between 0 and 1 (exclusive), got 1.5"),
+        (3, 0.2, "time", "3 rows are too few for validation_fraction=0.2"),
+        (100, 0.2, "sideways", "unknown split 'sideways'; valid splits: time, random"),
+    ],
+)
+def test_impossible_splits_are_user_errors(rows, fraction, split, message):
+    with pytest.raises(UserError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
+        split_sizes(rows, fraction, split)
+
+
+def test_features_are_every_column_but_date_and_target():
+    x, y = features_and_target(generate_sales(APPLES, 10, "2023-10-03", 9999))
+    assert "date" not in x.columns and "demand" not in x.columns
+    assert y.name == "demand" and len(x.columns) == 7
+
+
+def test_combined_digest_depends_on_both_parts():
+    assert combined_digest("a", "b") != combined_digest("a", "c")
+    assert combined_digest("a", "b") == combined_digest("a", "b")
