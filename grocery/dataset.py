@@ -1,4 +1,4 @@
-"""Synthetic daily sales (the tutorial's generator, made reproducible) and the train/validation split."""
+"""Synthetic daily sales (the tutorial's generator, made reproducible) and the split."""
 
 from __future__ import annotations
 

@@ -73,8 +73,8 @@ def run_product(
     def finished(step: str, run_id: str) -> None:
         result.step_runs[step] = run_id
         mlflow.set_tag(step_tag(step), run_id)
-        print(f"{product.name} {step}: run {run_id} FINISHED ({run_location(client.get_run(run_id))})",
-              flush=True)
+        location = run_location(client.get_run(run_id))
+        print(f"{product.name} {step}: run {run_id} FINISHED ({location})", flush=True)
 
     prepare_id = run_step(
         "prepare", {"product": product.name, **prepare_params}, product, experiment_id, env_manager
@@ -118,7 +118,7 @@ def summary_table(results: list[ProductResult]) -> str:
         for r in results
     ]
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip()
+    lines = ["  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
              for row in [header, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

@@ -15,6 +15,7 @@ import mlflow
 from mlflow.tracking import MlflowClient
 
 from grocery.catalog import load_catalog
+from grocery.cli import extra_params
 from grocery.dataset import split_sizes
 from grocery.errors import UserError, exit_on_user_error
 from grocery.modeling import resolve_hyperparameters
@@ -31,9 +32,7 @@ def parse_args() -> tuple[argparse.Namespace, dict[str, str]]:
         parser.add_argument(f"--{name.replace('_', '-')}", required=True)
     parser.add_argument("--model", required=True)
     args, rest = parser.parse_known_args()
-    if len(rest) % 2 or not all(key.startswith("--") for key in rest[::2]):
-        raise UserError(f"cannot read parameters {' '.join(rest)!r}; use -P name=value")
-    return args, {key[2:]: value for key, value in zip(rest[::2], rest[1::2])}
+    return args, extra_params(rest)
 
 
 def validate(args: argparse.Namespace, hyperparameters: dict[str, str]) -> None:
@@ -42,7 +41,9 @@ def validate(args: argparse.Namespace, hyperparameters: dict[str, str]) -> None:
         rows, fraction = int(args.rows), float(args.validation_fraction)
         int(args.seed)
     except ValueError as error:
-        raise UserError(f"rows and seed must be integers, validation_fraction a number: {error}")
+        raise UserError(
+            f"rows and seed must be integers, validation_fraction a number: {error}"
+        ) from None
     split_sizes(rows, fraction, args.split)
     resolve_hyperparameters(load_catalog().model(args.model), hyperparameters)
 
@@ -76,7 +77,7 @@ def main() -> None:
             results.append(result)
             if launcher_id and not own_run:
                 client.set_tag(launcher_id, f"pipeline.{product.name}", parent.info.run_id)
-            print(f"{product.name} pipeline: run {parent.info.run_id} "
+            print(f"{product.name} pipeline: run {parent.info.run_id} in {product.experiment} "
                   f"({run_location(parent)}), env manager {env_manager}", flush=True)
             try:
                 run_product(result, experiment_id, prepare_params, train_params, env_manager)

@@ -37,7 +37,8 @@ def finished_train_run(client: MlflowClient, run_id: str) -> mlflow.entities.Run
         raise UserError(f"train_run_id {run_id!r} does not exist in this tracking store") from None
     step = run.data.tags.get(TAG_STEP)
     if step != "train":
-        raise UserError(f"run {run_id} is not a train run (it is {step or 'not a step'} run)")
+        what = f"a {step} run" if step else "not a pipeline step"
+        raise UserError(f"run {run_id} is not a train run (it is {what})")
     if run.info.status != "FINISHED":
         raise UserError(f"train run {run_id} is {run.info.status}, not FINISHED")
     return run

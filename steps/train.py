@@ -20,7 +20,8 @@ from grocery.catalog import (
     TAG_PRODUCT,
     load_catalog,
 )
-from grocery.errors import UserError, exit_on_user_error
+from grocery.cli import extra_params
+from grocery.errors import exit_on_user_error
 from grocery.requirements import pinned_requirements
 from grocery.tracking import run_location, step_run
 
@@ -32,10 +33,7 @@ def parse_args() -> tuple[argparse.Namespace, dict[str, str]]:
     parser.add_argument("--data", required=True)
     parser.add_argument("--model", required=True)
     args, rest = parser.parse_known_args()
-    if len(rest) % 2 or not all(key.startswith("--") for key in rest[::2]):
-        raise UserError(f"cannot read hyperparameters {' '.join(rest)!r}; use -P name=value")
-    overrides = {key[2:].replace("-", "_"): value for key, value in zip(rest[::2], rest[1::2])}
-    return args, overrides
+    return args, extra_params(rest)
 
 
 def main() -> None:

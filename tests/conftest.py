@@ -1,0 +1,67 @@
+"""Shared fixtures: a temporary tracking store and a runner for the real `mlflow run`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Store:
+    """A temporary SQLite tracking store and the client that reads it."""
+
+    uri: str
+    folder: Path
+
+    @property
+    def client(self) -> MlflowClient:
+        return MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+        env.update(MLFLOW_TRACKING_URI=self.uri, PATH=f"{BIN}{os.pathsep}{env['PATH']}")
+        env.update(extra)
+        return env
+
+    def mlflow_run(
+        self, *args: str, entry_point: str = "main", project: str | Path = PROJECT_DIR,
+        cwd: Path | None = None, **params: object,
+    ) -> subprocess.CompletedProcess:
+        """`mlflow run <project> -e <entry point> -P k=v ... --env-manager local`, captured."""
+        command = [str(BIN / "mlflow"), "run", str(project), "-e", entry_point,
+                   "--env-manager", "local", *args]
+        for key, value in params.items():
+            command += ["-P", f"{key}={value}"]
+        return subprocess.run(command, env=self.env(), cwd=cwd or self.folder,
+                              capture_output=True, text=True, timeout=900)
+
+
+def new_store(folder: Path) -> Store:
+    folder.mkdir(parents=True, exist_ok=True)
+    return Store(uri=f"sqlite:///{folder / 'mlflow.db'}", folder=folder)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    """A fresh, empty tracking store for one test."""
+    return new_store(tmp_path / "store")
+
+
+def succeeded(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    """``result`` if it exited 0; else fail the test with its output."""
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def error_lines(result: subprocess.CompletedProcess) -> list[str]:
+    """The one-line errors a step printed."""
+    return [line for line in result.stderr.splitlines() if line.startswith("error: ")]

@@ -1,0 +1,111 @@
+"""Each entry point alone, the champion rule across versions, and bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from grocery.catalog import load_catalog
+from tests.conftest import Store, error_lines, new_store, succeeded
+
+MILK = load_catalog().product("milk")
+
+
+def run_id_of(store: Store, step: str) -> str:
+    """The newest run of ``step`` in the milk experiment."""
+    experiment = store.client.get_experiment_by_name(MILK.experiment)
+    runs = store.client.search_runs(
+        [experiment.experiment_id], filter_string=f"tags.`grocery.step` = '{step}'",
+        order_by=["attributes.start_time DESC"], max_results=1)
+    return runs[0].info.run_id
+
+
+@pytest.fixture(scope="module")
+def milk_store(tmp_path_factory) -> Store:
+    store = new_store(tmp_path_factory.mktemp("milk"))
+    succeeded(store.mlflow_run("--experiment-name", MILK.experiment, entry_point="prepare",
+                               product="milk"))
+    return store
+
+
+def test_steps_run_alone_and_champion_moves_only_on_improvement(milk_store):
+    store = milk_store
+    prepare_id = run_id_of(store, "prepare")
+    data = f"runs:/{prepare_id}/data"
+    exp = ("--experiment-name", MILK.experiment)
+
+    # A deliberately weak model first: it becomes champion because there is none.
+    succeeded(store.mlflow_run(*exp, entry_point="train", data=data, max_depth=1, n_estimators=5))
+    weak = run_id_of(store, "train")
+    assert store.client.get_run(weak).data.params["max_depth"] == "1"
+    succeeded(store.mlflow_run(*exp, entry_point="register", train_run_id=weak))
+    name = MILK.registered_model
+    assert str(store.client.get_model_version_by_alias(name, "champion").version) == "1"
+
+    # The tutorial's forest is better: champion moves to version 2.
+    succeeded(store.mlflow_run(*exp, entry_point="train", data=data))
+    strong = run_id_of(store, "train")
+    succeeded(store.mlflow_run(*exp, entry_point="register", train_run_id=strong))
+    assert str(store.client.get_model_version_by_alias(name, "champion").version) == "2"
+    register = store.client.get_run(run_id_of(store, "register"))
+    assert register.data.tags["alias"] == "champion"
+    assert register.data.metrics["champion_rmse"] > register.data.metrics["candidate_rmse"]
+
+    # Registering the weak run again: a new version, but only a challenger.
+    succeeded(store.mlflow_run(*exp, entry_point="register", train_run_id=weak))
+    assert str(store.client.get_model_version_by_alias(name, "champion").version) == "2"
+    assert str(store.client.get_model_version_by_alias(name, "challenger").version) == "3"
+    register = store.client.get_run(run_id_of(store, "register"))
+    assert register.data.tags["alias"] == "challenger"
+    assert register.data.metrics["candidate_rmse"] > register.data.metrics["champion_rmse"]
+
+
+def test_a_second_pipeline_run_makes_a_new_version(store):
+    succeeded(store.mlflow_run(product="milk", max_depth=1, n_estimators=5))
+    succeeded(store.mlflow_run(product="milk"))
+    versions = store.client.search_model_versions(f"name = '{MILK.registered_model}'")
+    assert sorted(int(v.version) for v in versions) == [1, 2]
+    champion = store.client.get_model_version_by_alias(MILK.registered_model, "champion")
+    assert str(champion.version) == "2"
+
+
+BAD_INPUTS = [
+    ("main", {"product": "bananas"}, "unknown product 'bananas'; valid names: apples, cherries, "
+     "carrots, milk, cheese, dairy, produce, all"),
+    ("main", {"product": "milk", "rows": 0}, "rows must be a positive number of days, got 0"),
+    ("main", {"product": "milk", "rows": 4}, "4 rows are too few for validation_fraction=0.2: "
+     "need at least 2 rows in train and in validation"),
+    ("main", {"product": "milk", "validation_fraction": 1.5},
+     "validation_fraction must be between 0 and 1 (exclusive), got 1.5"),
+    ("main", {"product": "milk", "model": "xgboost"},
+     "unknown model 'xgboost'; valid models: random_forest"),
+    ("prepare", {"product": "milk", "rows": -5}, "rows must be a positive number of days, got -5"),
+    ("register", {"train_run_id": "0123456789abcdef0123456789abcdef"},
+     "train_run_id '0123456789abcdef0123456789abcdef' does not exist in this tracking store"),
+]
+
+
+@pytest.mark.parametrize(("entry_point", "params", "message"), BAD_INPUTS)
+def test_bad_input_is_one_line_and_leaves_nothing_behind(store, entry_point, params, message):
+    result = store.mlflow_run(entry_point=entry_point, **params)
+    assert result.returncode != 0
+    assert error_lines(result) == [f"error: {message}"]
+    assert "Traceback" not in result.stderr
+    runs = store.client.search_runs(
+        [e.experiment_id for e in store.client.search_experiments()])
+    assert runs and all(r.info.status == "FAILED" for r in runs)
+    assert not store.client.search_model_versions()
+
+
+def test_registering_a_run_that_is_not_a_train_run_is_refused(milk_store):
+    store = milk_store
+    prepare_id = run_id_of(store, "prepare")
+    before = store.client.search_model_versions()
+    result = store.mlflow_run("--experiment-name", MILK.experiment, entry_point="register",
+                              train_run_id=prepare_id)
+    assert result.returncode != 0
+    assert error_lines(result) == [f"error: run {prepare_id} is not a train run "
+                                   "(it is a prepare run)"]
+    assert len(store.client.search_model_versions()) == len(before)
+    register = store.client.get_run(run_id_of(store, "register"))
+    assert register.info.status == "FAILED"
+    assert register.data.tags["grocery.error"].startswith(f"run {prepare_id} is not a train run")

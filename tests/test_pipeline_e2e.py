@@ -1,0 +1,129 @@
+"""End to end: the real `mlflow run . -P product=dairy --env-manager local`, read back."""
+
+from __future__ import annotations
+
+import mlflow
+import pandas as pd
+import pytest
+
+from grocery.catalog import load_catalog
+from tests.conftest import Store, new_store, succeeded
+
+CATALOG = load_catalog()
+DAIRY = CATALOG.resolve("dairy")
+
+
+@pytest.fixture(scope="module")
+def dairy(tmp_path_factory) -> tuple[Store, str]:
+    """One real run of the whole pipeline for the dairy department."""
+    store = new_store(tmp_path_factory.mktemp("dairy"))
+    result = succeeded(store.mlflow_run(product="dairy"))
+    return store, result.stdout
+
+
+def parent_run(store: Store, product) -> mlflow.entities.Run:
+    experiment = store.client.get_experiment_by_name(product.experiment)
+    parents = store.client.search_runs(
+        [experiment.experiment_id], filter_string="tags.`grocery.step` = 'pipeline'"
+    )
+    assert len(parents) == 1
+    return parents[0]
+
+
+def children(store: Store, parent: mlflow.entities.Run) -> list[mlflow.entities.Run]:
+    return store.client.search_runs(
+        [parent.info.experiment_id],
+        filter_string=f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'",
+    )
+
+
+def test_experiments_carry_every_tag(dairy):
+    store, _ = dairy
+    found = store.client.search_experiments(
+        filter_string="tags.`project_name` = 'grocery-forecasting'"
+    )
+    assert sorted(e.name for e in found) == ["Cheese_Models", "Milk_Models"]
+    for product in DAIRY:
+        experiment = store.client.get_experiment_by_name(product.experiment)
+        assert CATALOG.experiment_tags(product).items() <= experiment.tags.items()
+
+
+def test_each_product_has_one_parent_with_three_finished_steps(dairy):
+    store, _ = dairy
+    for product in DAIRY:
+        parent = parent_run(store, product)
+        assert parent.info.status == "FINISHED"
+        steps = children(store, parent)
+        assert sorted(r.data.tags["mlflow.project.entryPoint"] for r in steps) == [
+            "prepare", "register", "train"]
+        assert all(r.info.status == "FINISHED" for r in steps)
+        by_step = {r.data.tags["mlflow.project.entryPoint"]: r for r in steps}
+        for step, run in by_step.items():
+            assert parent.data.tags[f"step.{step}.run_id"] == run.info.run_id
+            assert run.data.tags["product"] == product.name
+        assert parent.data.tags["model_version"] == "1"
+        assert parent.data.tags["alias"] == "champion"
+        assert parent.data.metrics["rmse"] == by_step["train"].data.metrics["rmse"]
+
+
+def test_train_metrics_are_sane_and_datasets_logged(dairy):
+    store, _ = dairy
+    for product in DAIRY:
+        train = next(r for r in children(store, parent_run(store, product))
+                     if r.data.tags["mlflow.project.entryPoint"] == "train")
+        metrics = train.data.metrics
+        assert metrics["rmse"] == pytest.approx(metrics["mse"] ** 0.5)
+        # Above the noise floor, below the spread of demand itself.
+        assert product.noise_std < metrics["rmse"] < 3 * product.noise_std
+        assert 0.5 < metrics["r2"] < 1
+        assert train.data.params["n_estimators"] == "100"
+        assert train.data.params["max_depth"] == "6"
+        contexts = sorted(d.tags[0].value for d in train.inputs.dataset_inputs)
+        assert contexts == ["training", "validation"]
+
+
+def test_version_tags_alias_and_loading_by_alias(dairy):
+    store, _ = dairy
+    milk = CATALOG.product("milk")
+    version = store.client.get_model_version_by_alias(milk.registered_model, "champion")
+    parent = parent_run(store, milk)
+    tags = version.tags
+    assert tags["train_run_id"] == parent.data.tags["step.train.run_id"]
+    assert tags["prepare_run_id"] == parent.data.tags["step.prepare.run_id"]
+    prepare = store.client.get_run(tags["prepare_run_id"])
+    assert tags["data_digest"] == prepare.data.tags["data_digest"]
+    assert tags["product"] == "milk" and tags["store_dept"] == "dairy"
+    assert len(tags["git_commit"]) in (40, 7) or tags["git_commit"] == "unknown"
+    assert float(tags["rmse"]) == parent.data.metrics["rmse"]
+    assert "mae" in tags
+    assert store.client.get_registered_model(milk.registered_model).description
+
+    mlflow.set_tracking_uri(store.uri)
+    try:
+        model = mlflow.pyfunc.load_model(f"models:/{milk.registered_model}@champion")
+        local = mlflow.artifacts.download_artifacts(
+            f"runs:/{tags['prepare_run_id']}/data/validation.parquet")
+    finally:
+        mlflow.set_tracking_uri(None)
+    validation = pd.read_parquet(local)
+    predictions = model.predict(validation.drop(columns=["date", "demand"]))
+    assert len(predictions) == len(validation) == 200
+    rmse = ((predictions - validation["demand"]) ** 2).mean() ** 0.5
+    assert rmse == pytest.approx(parent.data.metrics["rmse"])
+
+
+def test_default_holds_no_step_runs_and_the_launcher_names_the_pipelines(dairy):
+    store, output = dairy
+    runs = store.client.search_runs(["0"])
+    assert len(runs) == 1
+    launcher = runs[0]
+    assert launcher.data.tags["mlflow.project.entryPoint"] == "main"
+    ours = {k: v for k, v in launcher.data.tags.items() if not k.startswith("mlflow.")}
+    assert ours == {f"pipeline.{p.name}": parent_run(store, p).info.run_id for p in DAIRY}
+    assert not launcher.data.metrics
+    # The summary table names each product's outcome.
+    table = output.splitlines()
+    table = table[max(i for i, x in enumerate(table) if x.startswith("product ")):]
+    for product in DAIRY:
+        line = next(x for x in table if x.startswith(product.name + " "))
+        assert product.experiment in line and "champion" in line and "FINISHED" in line
