@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import mlflow
+from mlflow.entities import Run
 from mlflow.exceptions import ExecutionException
 from mlflow.tracking import MlflowClient
 
+from grocery.cache import TAG_CACHE_OUTPUT, cache_key, find_cached, remember
 from grocery.catalog import TAG_PRODUCT, TAG_STEP, Product
 from grocery.tracking import run_location
 
@@ -29,6 +31,7 @@ class ProductResult:
     parent_run_id: str
     status: str = "RUNNING"
     step_runs: dict[str, str] = field(default_factory=dict)
+    reused: dict[str, bool] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     model_version: str | None = None
     alias: str | None = None
@@ -58,42 +61,56 @@ def run_step(
     return submitted.run_id
 
 
-def run_product(
-    result: ProductResult,
-    experiment_id: str,
-    prepare_params: dict[str, str],
-    train_params: dict[str, str],
-    env_manager: str,
-) -> None:
-    """Run prepare, train and register for one product under the active (parent) run."""
+@dataclass(frozen=True)
+class PipelineSettings:
+    """What `main` passes to every product's steps."""
+
+    prepare_params: dict[str, str]
+    train_params: dict[str, str]
+    # The train parameters as the model sees them (catalog defaults included), for the cache key.
+    train_resolved: dict[str, object]
+    env_manager: str
+    use_cache: bool
+
+
+def run_product(result: ProductResult, experiment_id: str, settings: PipelineSettings) -> None:
+    """Run (or reuse) prepare, train and register for one product under the active parent run."""
     client = MlflowClient()
     product = result.product
     mlflow.set_tags({TAG_PRODUCT: product.name, TAG_STEP: "pipeline"})
 
-    def finished(step: str, run_id: str) -> None:
-        result.step_runs[step] = run_id
-        mlflow.set_tag(step_tag(step), run_id)
-        location = run_location(client.get_run(run_id))
-        print(f"{product.name} {step}: run {run_id} FINISHED ({location})", flush=True)
+    def execute(step: str, params: dict[str, str], key_params: dict, upstream: str | None) -> Run:
+        key = cache_key(step, key_params, upstream)
+        cached = find_cached(client, experiment_id, step, key) if settings.use_cache else None
+        if cached is None:
+            run_id = run_step(step, params, product, experiment_id, settings.env_manager)
+            run = remember(client, step, run_id, key)
+        else:
+            run = cached
+        result.step_runs[step] = run.info.run_id
+        result.reused[step] = cached is not None
+        mlflow.set_tags({step_tag(step): run.info.run_id,
+                         f"step.{step}.cached": str(cached is not None).lower()})
+        how = "reused" if cached is not None else "FINISHED"
+        print(f"{product.name} {step}: run {run.info.run_id} {how} ({run_location(run)})",
+              flush=True)
+        return run
 
-    prepare_id = run_step(
-        "prepare", {"product": product.name, **prepare_params}, product, experiment_id, env_manager
+    prepare_params = {"product": product.name, **settings.prepare_params}
+    prepare = execute("prepare", prepare_params, prepare_params, None)
+    train = execute(
+        "train",
+        {"data": f"runs:/{prepare.info.run_id}/data", **settings.train_params},
+        settings.train_resolved,
+        prepare.data.tags[TAG_CACHE_OUTPUT],
     )
-    finished("prepare", prepare_id)
-    train_id = run_step(
-        "train", {"data": f"runs:/{prepare_id}/data", **train_params}, product, experiment_id,
-        env_manager,
+    register = execute(
+        "register", {"train_run_id": train.info.run_id}, {}, train.data.tags[TAG_CACHE_OUTPUT]
     )
-    finished("train", train_id)
-    register_id = run_step(
-        "register", {"train_run_id": train_id}, product, experiment_id, env_manager
-    )
-    finished("register", register_id)
 
-    result.metrics = dict(client.get_run(train_id).data.metrics)
-    register_tags = client.get_run(register_id).data.tags
-    result.model_version = register_tags["model_version"]
-    result.alias = register_tags["alias"]
+    result.metrics = dict(train.data.metrics)
+    result.model_version = register.data.tags["model_version"]
+    result.alias = register.data.tags["alias"]
     mlflow.log_metrics(result.metrics)
     mlflow.set_tags({
         "registered_model": product.registered_model,

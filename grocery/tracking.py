@@ -13,7 +13,15 @@ from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from grocery.catalog import TAG_PRODUCT, TAG_STEP, Catalog, Product
+from grocery.catalog import (
+    TAG_CODE_DIGEST,
+    TAG_GIT_DIRTY,
+    TAG_GIT_REPO,
+    TAG_PRODUCT,
+    TAG_STEP,
+    Catalog,
+    Product,
+)
 from grocery.errors import UserError
 
 # MLflow registers its local artifact source twice and warns about the tie on every dataset;
@@ -84,7 +92,7 @@ def step_run(step: str, product: Product | None = None) -> Iterator[Run]:
     reason as a tag, then propagates (the step turns it into one line and a non-zero exit).
     """
     with mlflow.start_run() as active:
-        tags = {TAG_STEP: step}
+        tags = {TAG_STEP: step, **provenance_tags(step)}
         if product is not None:
             tags[TAG_PRODUCT] = product.name
         mlflow.set_tags(tags)
@@ -97,6 +105,18 @@ def step_run(step: str, product: Product | None = None) -> Iterator[Run]:
         except UserError as error:
             mlflow.set_tag(TAG_ERROR, str(error))
             raise
+
+
+def provenance_tags(step: str) -> dict[str, str]:
+    """The code digest and git state every run records (MLflow adds the commit itself)."""
+    from grocery.provenance import code_digest, git_state
+
+    git = git_state()
+    tags = {TAG_CODE_DIGEST: code_digest(step)}
+    if git.commit is not None:
+        tags[TAG_GIT_DIRTY] = str(git.dirty).lower()
+        tags[TAG_GIT_REPO] = public_uri(git.repository or "")
+    return tags
 
 
 def fail_run(client: MlflowClient, run_id: str, reason: str) -> None:

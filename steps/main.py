@@ -19,8 +19,14 @@ from grocery.cli import extra_params
 from grocery.dataset import split_sizes
 from grocery.errors import UserError, exit_on_user_error
 from grocery.modeling import resolve_hyperparameters
-from grocery.pipeline import ProductResult, StepFailed, run_product, summary_table
-from grocery.tracking import TAG_ENV, ensure_experiment, fail_run, run_location
+from grocery.pipeline import (
+    PipelineSettings,
+    ProductResult,
+    StepFailed,
+    run_product,
+    summary_table,
+)
+from grocery.tracking import TAG_ENV, ensure_experiment, fail_run, provenance_tags, run_location
 
 PREPARE_PARAMS = ("rows", "end_date", "seed", "validation_fraction", "split")
 
@@ -31,12 +37,13 @@ def parse_args() -> tuple[argparse.Namespace, dict[str, str]]:
     for name in PREPARE_PARAMS:
         parser.add_argument(f"--{name.replace('_', '-')}", required=True)
     parser.add_argument("--model", required=True)
+    parser.add_argument("--use-cache", required=True)
     args, rest = parser.parse_known_args()
     return args, extra_params(rest)
 
 
-def validate(args: argparse.Namespace, hyperparameters: dict[str, str]) -> None:
-    """Refuse bad parameters before any run starts."""
+def validate(args: argparse.Namespace, hyperparameters: dict[str, str]) -> dict[str, object]:
+    """Refuse bad parameters before any run starts; return train's resolved parameters."""
     try:
         rows, fraction = int(args.rows), float(args.validation_fraction)
         int(args.seed)
@@ -45,14 +52,17 @@ def validate(args: argparse.Namespace, hyperparameters: dict[str, str]) -> None:
             f"rows and seed must be integers, validation_fraction a number: {error}"
         ) from None
     split_sizes(rows, fraction, args.split)
-    resolve_hyperparameters(load_catalog().model(args.model), hyperparameters)
+    if args.use_cache not in ("true", "false"):
+        raise UserError(f"use_cache must be true or false, got {args.use_cache!r}")
+    resolved = resolve_hyperparameters(load_catalog().model(args.model), hyperparameters)
+    return {"model": args.model, **resolved}
 
 
 def main() -> None:
     args, hyperparameters = parse_args()
     catalog = load_catalog()
     products = catalog.resolve(args.product)
-    validate(args, hyperparameters)
+    train_resolved = validate(args, hyperparameters)
 
     client = MlflowClient()
     # The run `mlflow run` made for us: it must not become the parent of step runs in other
@@ -60,8 +70,13 @@ def main() -> None:
     launcher_id = os.environ.pop("MLFLOW_RUN_ID", None)
     launcher = client.get_run(launcher_id) if launcher_id else None
     env_manager = (launcher.data.tags.get(TAG_ENV) if launcher else None) or "local"
-    prepare_params = {name: str(getattr(args, name)) for name in PREPARE_PARAMS}
-    train_params = {"model": args.model, **hyperparameters}
+    settings = PipelineSettings(
+        prepare_params={name: str(getattr(args, name)) for name in PREPARE_PARAMS},
+        train_params={"model": args.model, **hyperparameters},
+        train_resolved=train_resolved,
+        env_manager=env_manager,
+        use_cache=args.use_cache == "true",
+    )
 
     results = []
     for product in products:
@@ -74,13 +89,14 @@ def main() -> None:
             run_name=None if own_run else f"{product.name}-pipeline",
         ) as parent:
             result = ProductResult(product, parent.info.run_id)
+            mlflow.set_tags(provenance_tags("main"))
             results.append(result)
             if launcher_id and not own_run:
                 client.set_tag(launcher_id, f"pipeline.{product.name}", parent.info.run_id)
             print(f"{product.name} pipeline: run {parent.info.run_id} in {product.experiment} "
                   f"({run_location(parent)}), env manager {env_manager}", flush=True)
             try:
-                run_product(result, experiment_id, prepare_params, train_params, env_manager)
+                run_product(result, experiment_id, settings)
             except StepFailed as error:
                 result.status, result.error = "FAILED", str(error)
                 print(f"error: {error}", file=sys.stderr, flush=True)

@@ -7,6 +7,7 @@ the catalog's defaults for the chosen model.
 from __future__ import annotations
 
 import argparse
+import json
 
 import mlflow
 from mlflow.models import infer_signature
@@ -15,6 +16,7 @@ from grocery.artifacts import TRAIN_FILE, VALIDATION_FILE, dataset_source
 from grocery.catalog import (
     TAG_DATA_DIGEST,
     TAG_DEPARTMENT,
+    TAG_HYPERPARAMETERS,
     TAG_MODEL_URI,
     TAG_PREPARE_RUN,
     TAG_PRODUCT,
@@ -55,6 +57,7 @@ def main() -> None:
             TAG_PREPARE_RUN: meta["prepare_run_id"],
             TAG_DATA_DIGEST: meta["data_digest"],
             "model_family": choice.family,
+            TAG_HYPERPARAMETERS: json.dumps(hyperparameters, sort_keys=True),
         })
         x_train, y_train = features_and_target(train)
         x_val, y_val = features_and_target(validation)
