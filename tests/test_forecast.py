@@ -1,0 +1,88 @@
+"""Unit tests for the input checks and table I/O of predict, and for model references."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from grocery.errors import UserError
+from grocery.forecast import model_inputs, read_table, table_format, with_predictions, write_table
+from grocery.registered import ModelRef, parse_model_ref, product_model_ref
+
+SCHEMA = [("price_per_kg", "double"), ("promo", "long")]
+
+
+def test_model_inputs_keeps_schema_order_and_upcasts_integers_to_double():
+    frame = pd.DataFrame({"date": ["2023-01-01"], "promo": [1], "price_per_kg": [3]})
+    inputs = model_inputs(frame, SCHEMA)
+    assert list(inputs.columns) == ["price_per_kg", "promo"]
+    assert inputs["price_per_kg"].dtype == np.float64
+    assert inputs["promo"].dtype == np.int64
+    assert frame["price_per_kg"].dtype == np.int64  # the caller's frame is untouched
+
+
+@pytest.mark.parametrize(("frame", "fault"), [
+    (pd.DataFrame({"promo": [1]}), "missing column price_per_kg;"),
+    (pd.DataFrame({"other": [1]}), "missing columns price_per_kg, promo;"),
+    (pd.DataFrame({"price_per_kg": [1.0], "promo": [0.5]}),
+     "mistyped column promo (float64, expected long);"),
+    (pd.DataFrame({"price_per_kg": ["cheap"], "promo": [True]}),
+     "mistyped columns price_per_kg (str, expected double), promo (bool, expected long);"),
+])
+def test_model_inputs_names_every_missing_and_mistyped_column(frame, fault):
+    with pytest.raises(UserError) as raised:
+        model_inputs(frame, SCHEMA)
+    message = str(raised.value)
+    assert message.startswith(f"input does not match the model's signature: {fault}")
+    assert message.endswith("the model takes price_per_kg (double), promo (long)")
+    assert "\n" not in message
+
+
+def test_model_inputs_refuses_an_empty_table():
+    with pytest.raises(UserError, match="no rows"):
+        model_inputs(pd.DataFrame({"price_per_kg": [], "promo": pd.Series([], dtype="int64")}),
+                     SCHEMA)
+
+
+def test_tables_round_trip_by_suffix(tmp_path):
+    frame = with_predictions(pd.DataFrame({"promo": [0, 1], "prediction": [9, 9]}), [1.5, 2.5])
+    assert list(frame.columns) == ["promo", "prediction"]
+    for name in ("a.csv", "sub/b.parquet"):
+        path = write_table(frame, tmp_path / name)
+        pd.testing.assert_frame_equal(read_table(path), frame)
+
+
+def test_unknown_suffix_and_missing_file_are_user_errors(tmp_path):
+    with pytest.raises(UserError, match=r"'x\.json' is neither \.csv nor \.parquet"):
+        table_format("x.json")
+    with pytest.raises(UserError, match="does not exist"):
+        read_table(tmp_path / "absent.csv")
+    (tmp_path / "bad.parquet").write_text("not parquet")
+    with pytest.raises(UserError, match="cannot read parquet file"):
+        read_table(tmp_path / "bad.parquet")
+
+
+@pytest.mark.parametrize(("text", "ref"), [
+    ("grocery-forecasting-milk/3", ModelRef("grocery-forecasting-milk", version="3")),
+    ("grocery-forecasting-milk@champion", ModelRef("grocery-forecasting-milk", alias="champion")),
+    ("models:/m@challenger", ModelRef("m", alias="challenger")),
+])
+def test_parse_model_ref(text, ref):
+    assert parse_model_ref(text) == ref
+    assert str(ref) in text
+
+
+@pytest.mark.parametrize("text", ["grocery-forecasting-milk", "m/v1", "m@", "m/1@champion", ""])
+def test_bad_model_ref_says_the_two_forms(text):
+    with pytest.raises(UserError, match="is not <name>/<version> or <name>@<alias>"):
+        parse_model_ref(text)
+
+
+def test_product_model_ref_prefers_the_version():
+    assert product_model_ref("milk", alias="champion", version="2") == ModelRef(
+        "grocery-forecasting-milk", version="2")
+    assert product_model_ref("milk", alias="champion") == ModelRef(
+        "grocery-forecasting-milk", alias="champion")
+    with pytest.raises(UserError, match="model_version must be a version number"):
+        product_model_ref("milk", version="latest")
