@@ -119,6 +119,25 @@ def provenance_tags(step: str) -> dict[str, str]:
     return tags
 
 
+def env_manager_of(client: MlflowClient, run_id: str | None) -> str:
+    """The environment manager `mlflow run` used for ``run_id`` (it tags all but local)."""
+    if run_id is None:
+        return "local"
+    return client.get_run(run_id).data.tags.get(TAG_ENV) or "local"
+
+
+def scratch_experiment(client: MlflowClient, name: str) -> str:
+    """An experiment outside the product catalog, for work that is not a product's (found by
+    name, created on first use)."""
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    try:
+        return client.create_experiment(name, tags={"grocery.scratch": "true"})
+    except MlflowException:
+        return client.get_experiment_by_name(name).experiment_id
+
+
 def fail_run(client: MlflowClient, run_id: str, reason: str) -> None:
     """End a run FAILED with ``reason`` as a tag."""
     client.set_tag(run_id, TAG_ERROR, reason)

@@ -26,7 +26,13 @@ from grocery.pipeline import (
     run_product,
     summary_table,
 )
-from grocery.tracking import TAG_ENV, ensure_experiment, fail_run, provenance_tags, run_location
+from grocery.tracking import (
+    ensure_experiment,
+    env_manager_of,
+    fail_run,
+    provenance_tags,
+    run_location,
+)
 
 PREPARE_PARAMS = ("rows", "end_date", "seed", "validation_fraction", "split")
 
@@ -69,7 +75,7 @@ def main() -> None:
     # experiments, so we take it out of the environment and address it by id.
     launcher_id = os.environ.pop("MLFLOW_RUN_ID", None)
     launcher = client.get_run(launcher_id) if launcher_id else None
-    env_manager = (launcher.data.tags.get(TAG_ENV) if launcher else None) or "local"
+    env_manager = env_manager_of(client, launcher_id)
     settings = PipelineSettings(
         prepare_params={name: str(getattr(args, name)) for name in PREPARE_PARAMS},
         train_params={"model": args.model, **hyperparameters},

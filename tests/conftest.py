@@ -65,3 +65,26 @@ def succeeded(result: subprocess.CompletedProcess) -> subprocess.CompletedProces
 def error_lines(result: subprocess.CompletedProcess) -> list[str]:
     """The one-line errors a step printed."""
     return [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in ``repo``; return its stdout."""
+    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                          check=True)
+    return done.stdout.strip()
+
+
+def copy_project(destination: Path) -> Path:
+    """A new git repository holding the project's files as they are now, in one commit."""
+    files = git(PROJECT_DIR, "ls-files", "--cached", "--others", "--exclude-standard").splitlines()
+    for name in files:
+        source = PROJECT_DIR / name
+        if source.is_file():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+    git(destination, "init", "-q", "-b", "main")
+    git(destination, "add", "-A")
+    git(destination, "-c", "user.name=Test", "-c", "user.email=test@example.invalid",
+        "commit", "-q", "-m", "project snapshot")
+    return destination

@@ -1,0 +1,81 @@
+"""The step cache of `main`: what reruns and what is reused, read back from the store."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Store, copy_project, new_store, succeeded
+
+PRODUCT = "cheese"
+STEPS = ("prepare", "train", "register")
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory) -> tuple[Store, Path]:
+    store = new_store(tmp_path_factory.mktemp("cache-store"))
+    project = copy_project(tmp_path_factory.mktemp("cache-project"))
+    return store, project
+
+
+def step_runs(store: Store) -> list:
+    experiment = store.client.get_experiment_by_name("Cheese_Models")
+    if experiment is None:
+        return []
+    return store.client.search_runs(
+        [experiment.experiment_id],
+        filter_string="tags.`grocery.step` != 'pipeline'",
+    )
+
+
+def pipeline(store: Store, project: Path, **params) -> dict[str, bool]:
+    """Run main; return, per step, whether the newest parent says it was reused."""
+    before = {r.info.run_id for r in step_runs(store)}
+    succeeded(store.mlflow_run(project=project, product=PRODUCT, **params))
+    experiment = store.client.get_experiment_by_name("Cheese_Models")
+    parent = store.client.search_runs(
+        [experiment.experiment_id], filter_string="tags.`grocery.step` = 'pipeline'",
+        order_by=["attributes.start_time DESC"], max_results=1)[0]
+    new = {r.info.run_id for r in step_runs(store)} - before
+    reused = {step: parent.data.tags[f"step.{step}.cached"] == "true" for step in STEPS}
+    # The parent's tags and the store agree: a step that ran made exactly one new run.
+    ran = [s for s in STEPS if not reused[s]]
+    assert len(new) == len(ran)
+    assert {parent.data.tags[f"step.{s}.run_id"] for s in ran} == new
+    assert parent.data.tags["model_version"]
+    return reused
+
+
+ALL_REUSED = {"prepare": True, "train": True, "register": True}
+NONE_REUSED = {"prepare": False, "train": False, "register": False}
+
+
+def test_cache_reruns_exactly_what_changed(setup):
+    store, project = setup
+    assert pipeline(store, project) == NONE_REUSED
+    assert pipeline(store, project) == ALL_REUSED
+
+    # A train parameter: train and register only. Spelling a default out changes nothing.
+    assert pipeline(store, project, max_depth=5) == {**NONE_REUSED, "prepare": True}
+    assert pipeline(store, project, max_depth=6) == ALL_REUSED
+
+    # A prepare parameter: all three.
+    assert pipeline(store, project, seed=1) == NONE_REUSED
+
+    # An uncommitted edit to a step file: that step and those after it.
+    with (project / "steps" / "train.py").open("a") as script:
+        script.write("\n# an uncommitted edit\n")
+    assert pipeline(store, project) == {**NONE_REUSED, "prepare": True}
+    newest_train = [r for r in step_runs(store) if r.data.tags["grocery.step"] == "train"][0]
+    assert newest_train.data.tags["grocery.git.dirty"] == "true"
+
+    # A cached run whose artifacts are gone is not a hit.
+    prepare = max((r for r in step_runs(store) if r.data.tags["grocery.step"] == "prepare"
+                   and r.data.params["seed"] == "9999"), key=lambda r: r.info.start_time)
+    shutil.rmtree(Path(prepare.info.artifact_uri) / "data")
+    assert pipeline(store, project)["prepare"] is False
+
+    # use_cache=false reruns everything.
+    assert pipeline(store, project, use_cache="false") == NONE_REUSED
