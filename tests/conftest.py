@@ -34,11 +34,11 @@ class Store:
 
     def mlflow_run(
         self, *args: str, entry_point: str = "main", project: str | Path = PROJECT_DIR,
-        cwd: Path | None = None, **params: object,
+        cwd: Path | None = None, env_manager: str = "local", **params: object,
     ) -> subprocess.CompletedProcess:
         """`mlflow run <project> -e <entry point> -P k=v ... --env-manager local`, captured."""
         command = [str(BIN / "mlflow"), "run", str(project), "-e", entry_point,
-                   "--env-manager", "local", *args]
+                   "--env-manager", env_manager, *args]
         for key, value in params.items():
             command += ["-P", f"{key}={value}"]
         return subprocess.run(command, env=self.env(), cwd=cwd or self.folder,

@@ -82,7 +82,8 @@ def test_a_git_uri_at_a_commit_gives_the_same_data_and_metrics(git_server, tmp_p
     assert remote_digest == local_digest
     for name in ("mae", "mse", "rmse", "r2"):
         assert remote_metrics[name] == pytest.approx(local_metrics[name], abs=1e-9)
-    assert remote_tags["mlflow.source.git.commit"] == commit == local_tags["mlflow.source.git.commit"]
+    assert remote_tags["mlflow.source.git.commit"] == commit
+    assert local_tags["mlflow.source.git.commit"] == commit
     assert remote_tags["mlflow.source.git.repoURL"] == uri
     assert remote_tags["grocery.git.dirty"] == local_tags["grocery.git.dirty"] == "false"
     assert remote_tags["grocery.code_digest"] == local_tags["grocery.code_digest"]
