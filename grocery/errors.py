@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable
 
@@ -11,9 +12,14 @@ class UserError(Exception):
 
 
 def exit_on_user_error(main: Callable[[], None]) -> None:
-    """Run ``main``; a ``UserError`` becomes one line on stderr and exit status 2."""
+    """Run a step's ``main``; a ``UserError`` becomes one line on stderr and exit status 2."""
     try:
         main()
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
+    finally:
+        # Everything is logged and every run ended by now. Freezing the heap spares the final
+        # garbage collection of MLflow's ~2,200 modules at exit: ~0.7 s per step process
+        # (docs/benchmarks.md). Exit handlers still run.
+        gc.freeze()
