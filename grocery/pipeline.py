@@ -1,7 +1,13 @@
-"""Running one product's pipeline: each step is its own `mlflow.run`, nested under a parent run."""
+"""Running the pipeline: each step is its own `mlflow.run`, nested under a parent run per product.
+
+One product runs in the calling process; several fan out, each product's pipeline in its own
+process (the `pipeline` entry point), at most ``max_parallel`` at a time.
+"""
 
 from __future__ import annotations
 
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +18,7 @@ from mlflow.tracking import MlflowClient
 
 from grocery.cache import TAG_CACHE_OUTPUT, cache_key, find_cached, remember
 from grocery.catalog import TAG_PRODUCT, TAG_STEP, Product
-from grocery.tracking import run_location
+from grocery.tracking import fail_run, provenance_tags, run_location
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STEPS = ("prepare", "train", "register")
@@ -28,14 +34,29 @@ class ProductResult:
     """What one product's pipeline produced, for the summary table."""
 
     product: Product
-    parent_run_id: str
+    parent_run_id: str | None
     status: str = "RUNNING"
-    step_runs: dict[str, str] = field(default_factory=dict)
-    reused: dict[str, bool] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     model_version: str | None = None
     alias: str | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """What `main` passes to every product's steps."""
+
+    prepare_params: dict[str, str]
+    train_params: dict[str, str]
+    # The train parameters as the model sees them (catalog defaults included), for the cache key.
+    train_resolved: dict[str, object]
+    env_manager: str
+    use_cache: bool
+
+    def as_parameters(self) -> dict[str, str]:
+        """The parameters of the `pipeline` entry point that carry these settings."""
+        return {**self.prepare_params, **self.train_params,
+                "use_cache": str(self.use_cache).lower()}
 
 
 class StepFailed(Exception):
@@ -61,23 +82,10 @@ def run_step(
     return submitted.run_id
 
 
-@dataclass(frozen=True)
-class PipelineSettings:
-    """What `main` passes to every product's steps."""
-
-    prepare_params: dict[str, str]
-    train_params: dict[str, str]
-    # The train parameters as the model sees them (catalog defaults included), for the cache key.
-    train_resolved: dict[str, object]
-    env_manager: str
-    use_cache: bool
-
-
-def run_product(result: ProductResult, experiment_id: str, settings: PipelineSettings) -> None:
+def run_steps(product: Product, experiment_id: str, settings: PipelineSettings) -> None:
     """Run (or reuse) prepare, train and register for one product under the active parent run."""
     client = MlflowClient()
-    product = result.product
-    mlflow.set_tags({TAG_PRODUCT: product.name, TAG_STEP: "pipeline"})
+    mlflow.set_tags({TAG_PRODUCT: product.name, TAG_STEP: "pipeline", **provenance_tags("main")})
 
     def execute(step: str, params: dict[str, str], key_params: dict, upstream: str | None) -> Run:
         key = cache_key(step, key_params, upstream)
@@ -87,8 +95,6 @@ def run_product(result: ProductResult, experiment_id: str, settings: PipelineSet
             run = remember(client, step, run_id, key)
         else:
             run = cached
-        result.step_runs[step] = run.info.run_id
-        result.reused[step] = cached is not None
         mlflow.set_tags({step_tag(step): run.info.run_id,
                          f"step.{step}.cached": str(cached is not None).lower()})
         how = "reused" if cached is not None else "FINISHED"
@@ -107,17 +113,93 @@ def run_product(result: ProductResult, experiment_id: str, settings: PipelineSet
     register = execute(
         "register", {"train_run_id": train.info.run_id}, {}, train.data.tags[TAG_CACHE_OUTPUT]
     )
-
-    result.metrics = dict(train.data.metrics)
-    result.model_version = register.data.tags["model_version"]
-    result.alias = register.data.tags["alias"]
-    mlflow.log_metrics(result.metrics)
+    mlflow.log_metrics(train.data.metrics)
     mlflow.set_tags({
         "registered_model": product.registered_model,
-        "model_version": result.model_version,
-        "alias": result.alias,
+        "model_version": register.data.tags["model_version"],
+        "alias": register.data.tags["alias"],
     })
-    result.status = "FINISHED"
+
+
+def record_pipeline(launcher_id: str | None, product: Product, run_id: str) -> None:
+    """Tag the run `mlflow run` made for `main` with a product pipeline it started."""
+    if launcher_id and launcher_id != run_id:
+        MlflowClient().set_tag(launcher_id, f"pipeline.{product.name}", run_id)
+
+
+def run_product(
+    product: Product,
+    experiment_id: str,
+    settings: PipelineSettings,
+    run_id: str | None = None,
+    launcher_id: str | None = None,
+) -> ProductResult:
+    """One product's pipeline in this process, under run ``run_id`` or a new parent run."""
+    with mlflow.start_run(
+        run_id=run_id,
+        experiment_id=None if run_id else experiment_id,
+        run_name=None if run_id else f"{product.name}-pipeline",
+    ) as parent:
+        record_pipeline(launcher_id, product, parent.info.run_id)
+        print(f"{product.name} pipeline: run {parent.info.run_id} in {product.experiment} "
+              f"({run_location(parent)}), env manager {settings.env_manager}", flush=True)
+        try:
+            run_steps(product, experiment_id, settings)
+            error = None
+        except StepFailed as failure:
+            error = str(failure)
+            print(f"error: {error}", file=sys.stderr, flush=True)
+    client = MlflowClient()
+    if error is not None:
+        fail_run(client, parent.info.run_id, error)
+    return result_of(product, client.get_run(parent.info.run_id))
+
+
+def result_of(product: Product, parent: Run) -> ProductResult:
+    """A product's outcome, read back from its parent run."""
+    tags = parent.data.tags
+    return ProductResult(
+        product=product,
+        parent_run_id=parent.info.run_id,
+        status=parent.info.status,
+        metrics=dict(parent.data.metrics),
+        model_version=tags.get("model_version"),
+        alias=tags.get("alias"),
+        error=tags.get("grocery.error"),
+    )
+
+
+def fan_out(
+    products: list[tuple[Product, str]],
+    settings: PipelineSettings,
+    max_parallel: int,
+    launcher_id: str | None,
+) -> list[ProductResult]:
+    """Run each (product, experiment id) pipeline in its own process, ``max_parallel`` at once.
+
+    A failing product does not stop the others; each outcome is read back from its parent run.
+    """
+    client = MlflowClient()
+
+    def one(product: Product, experiment_id: str) -> ProductResult:
+        submitted = mlflow.run(
+            str(PROJECT_DIR),
+            entry_point="pipeline",
+            parameters={"product": product.name, **settings.as_parameters()},
+            experiment_id=experiment_id,
+            run_name=f"{product.name}-pipeline",
+            env_manager=settings.env_manager,
+            synchronous=False,
+        )
+        record_pipeline(launcher_id, product, submitted.run_id)
+        if not submitted.wait():
+            print(f"error: {product.name} pipeline failed (run {submitted.run_id})",
+                  file=sys.stderr, flush=True)
+        return result_of(product, client.get_run(submitted.run_id))
+
+    with ThreadPoolExecutor(max_workers=max_parallel) as pool:
+        futures = [pool.submit(one, product, experiment_id) for product, experiment_id in products]
+        return [future.result() for future in futures]
 
 
 def summary_table(results: list[ProductResult]) -> str:

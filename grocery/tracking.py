@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import warnings
 from collections.abc import Iterator
@@ -117,6 +118,23 @@ def provenance_tags(step: str) -> dict[str, str]:
         tags[TAG_GIT_DIRTY] = str(git.dirty).lower()
         tags[TAG_GIT_REPO] = public_uri(git.repository or "")
     return tags
+
+
+# A tracking server that refuses connections for a while should not fail a step: MLflow retries
+# each request (backoff factor x 2^attempt seconds between tries, capped by the max). These
+# defaults ride out about a minute of outage; the user's own settings win.
+HTTP_RETRY_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "6",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "60",
+}
+
+
+def configure_http_retries() -> None:
+    """Set MLflow's HTTP retry settings for this process and the steps it starts."""
+    for name, value in HTTP_RETRY_DEFAULTS.items():
+        os.environ.setdefault(name, value)
 
 
 def env_manager_of(client: MlflowClient, run_id: str | None) -> str:
