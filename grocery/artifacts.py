@@ -49,10 +49,42 @@ def load_prepared(uri: str) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     )
 
 
-def dataset_source(data_uri: str, file: str) -> str:
-    """The storage URI of one prepared file (``runs:/`` resolved), recorded as its source."""
-    if data_uri.startswith("runs:/"):
-        from mlflow.store.artifact.runs_artifact_repo import RunsArtifactRepository
+def dataset_source(data_uri: str, file: str):  # -> RunArtifactDatasetSource
+    """The source recorded for one prepared file: its ``runs:/<prepare run>/data/<file>`` URI."""
+    from grocery.dataset_source import RunArtifactDatasetSource
 
-        data_uri = RunsArtifactRepository.get_underlying_uri(data_uri)
-    return f"{data_uri.rstrip('/')}/{file}"
+    return RunArtifactDatasetSource(f"{data_uri.rstrip('/')}/{file}")
+
+
+def fetch_data(data: str, folder: Path) -> Path:
+    """A local path to the user's table ``data``: a path, ``file://``, ``http(s)://`` or
+    ``runs:/`` URI; remote files are downloaded into ``folder``. A missing remote file raises a
+    UserError; a missing local one is left for the reader to report."""
+    from urllib.error import URLError
+    from urllib.parse import unquote, urlsplit
+    from urllib.request import urlopen
+
+    parts = urlsplit(data)
+    if parts.scheme == "file":
+        return Path(unquote(parts.path))
+    if parts.scheme in ("http", "https"):
+        target = folder / (Path(unquote(parts.path)).name or "data")
+        try:
+            with urlopen(data, timeout=60) as answer, target.open("wb") as out:
+                while chunk := answer.read(1 << 20):
+                    out.write(chunk)
+        except (URLError, OSError, ValueError) as error:
+            reason = getattr(error, "reason", None) or error
+            raise UserError(f"{data}: cannot download it: {reason}") from None
+        return target
+    if parts.scheme and parts.scheme not in ("runs", "mlflow-artifacts"):
+        raise UserError(f"{data}: unsupported location; give a path or a file://, http(s):// "
+                        "or runs:/ URI")
+    if parts.scheme:
+        try:
+            local = mlflow.artifacts.download_artifacts(artifact_uri=data, dst_path=str(folder))
+        except (MlflowException, OSError) as error:
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise UserError(f"{data}: cannot download it: {reason}") from None
+        return Path(local)
+    return Path(data)

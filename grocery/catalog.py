@@ -158,3 +158,92 @@ def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
         products=products,
         models=models,
     )
+
+
+# --- Products outside the catalog (a user's own sales table), and settings beyond the catalog.
+
+TAG_MODEL_FAMILY = "model_family"
+TAG_TARGET = "target"
+TAG_DATE_COLUMN = "date_column"
+TAG_DATA_SOURCE = "data_source"
+# Experiment tags of the experiment rule: the data schema and model family its runs share.
+TAG_EXPERIMENT_SCHEMA = "grocery.data_schema"
+TAG_EXPERIMENT_SCHEMA_DIGEST = "grocery.data_schema_digest"
+TAG_EXPERIMENT_FAMILY = "grocery.model_family"
+# Where the parent run of `main` records the experiment its steps went to, and why.
+TAG_EXPERIMENT_CHOSEN = "grocery.experiment"
+TAG_EXPERIMENT_REASON = "grocery.experiment_reason"
+TAG_GATE_DECISION = "gate_decision"
+TAG_GATE_REASON = "gate_reason"
+TAG_GATE_THRESHOLDS = "gate_thresholds"
+
+_SLUG = r"[a-z0-9]+(?:[-_][a-z0-9]+)*"
+
+
+def experiment_name_for(product: str) -> str:
+    """The experiment of a product outside the catalog: ``oat-milk`` -> ``Oat_Milk_Models``."""
+    import re
+
+    return "_".join(part.capitalize() for part in re.split(r"[-_]", product)) + "_Models"
+
+
+def own_product(name: str, department: str) -> Product:
+    """A product outside the catalog, named by a lowercase slug, with its department."""
+    import math
+    import re
+
+    if not re.fullmatch(_SLUG, name):
+        raise UserError(f"product {name!r} is not a lowercase slug (letters, digits, '-' or '_' "
+                        "between them), e.g. oat-milk")
+    if not department:
+        raise UserError(f"product {name!r} is not in the catalog; pass -P department=<name> for "
+                        "its store_dept tag")
+    if not re.fullmatch(_SLUG, department):
+        raise UserError(f"department {department!r} is not a lowercase slug, e.g. bakery")
+    return Product(name=name, department=department, experiment=experiment_name_for(name),
+                   base_demand=math.nan, noise_std=math.nan, price_range=(math.nan, math.nan),
+                   promo_months=(), seasonal_amplitude=math.nan, seasonal_peak_month=0)
+
+
+def find_product(catalog: Catalog, name: str, department: str = "") -> Product:
+    """The catalog's product ``name`` (``department`` must agree if given), else an own one."""
+    if name in catalog.products:
+        product = catalog.products[name]
+        if department and department != product.department:
+            raise UserError(f"product {name!r} is in department {product.department!r} in the "
+                            f"catalog, not {department!r}; leave department out")
+        return product
+    return own_product(name, department)
+
+
+@dataclass(frozen=True)
+class GateThreshold:
+    """A champion gate rule for one metric: the candidate may not be worse than the champion by
+    more than ``max_relative_regression`` (0 = must not be worse)."""
+
+    metric: str
+    max_relative_regression: float
+    greater_is_better: bool = False
+    must_improve: bool = False  # strictly better than the champion, not merely no worse
+
+
+@dataclass(frozen=True)
+class Settings:
+    """catalog.yaml beyond products and models: the default model and the champion gate."""
+
+    default_model: str
+    gate: tuple[GateThreshold, ...]
+    pipeline_trusted_types: tuple[str, ...]
+
+
+@cache
+def load_settings(path: Path = CATALOG_PATH) -> Settings:
+    raw = yaml.safe_load(Path(path).read_text())
+    gate = tuple(
+        GateThreshold(metric=metric, max_relative_regression=float(rule["max_relative_regression"]),
+                      greater_is_better=bool(rule.get("greater_is_better", False)),
+                      must_improve=bool(rule.get("must_improve", False)))
+        for metric, rule in raw["champion_gate"].items()
+    )
+    return Settings(default_model=raw["default_model"], gate=gate,
+                    pipeline_trusted_types=tuple(raw["pipeline_skops_trusted_types"]))

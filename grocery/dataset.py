@@ -52,6 +52,17 @@ def generate_sales(product: Product, rows: int, end_date: str, seed: int) -> pd.
     noise) from one seeded generator, with a fixed end date instead of "now", so the same
     arguments always give the same frame. Returns the tutorial's columns.
     """
+    return simulate_sales(product, rows, end_date, seed)[0]
+
+
+def simulate_sales(
+    product: Product, rows: int, end_date: str, seed: int
+) -> tuple[pd.DataFrame, pd.Series]:
+    """``generate_sales``'s frame and the noise each row's demand holds, on the same index.
+
+    The noise is what no model can predict (the normal draw times that day's inflation), so its
+    root mean square over some rows is the lowest rmse any model can reach on them.
+    """
     if rows <= 0:
         raise UserError(f"rows must be a positive number of days, got {rows}")
     try:
@@ -99,7 +110,13 @@ def generate_sales(product: Product, rows: int, end_date: str, seed: int) -> pd.
         }
     )
     frame["previous_days_demand"] = frame[TARGET].shift(1).bfill()
-    return frame[COLUMNS]
+    return frame[COLUMNS], pd.Series(noise * inflation, index=frame.index, name="noise")
+
+
+def noise_floor(noise: pd.Series, rows: pd.Index) -> float:
+    """The rmse of the realized noise on ``rows``: the error of a model that knew the formula."""
+    values = noise.loc[rows].to_numpy()
+    return float(np.sqrt(np.mean(values**2)))
 
 
 def split_sizes(rows: int, validation_fraction: float, split: str) -> tuple[int, int]:
@@ -123,7 +140,7 @@ def split_sizes(rows: int, validation_fraction: float, split: str) -> tuple[int,
 
 
 def split_sales(
-    frame: pd.DataFrame, validation_fraction: float, split: str = "time"
+    frame: pd.DataFrame, validation_fraction: float, split: str = "time", date_column: str = DATE
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split into (train, validation).
 
@@ -136,7 +153,7 @@ def split_sales(
 
         train, validation = train_test_split(frame, test_size=n_validation, random_state=42)
         return train, validation
-    ordered = frame.sort_values(DATE, kind="stable")
+    ordered = frame.sort_values(date_column, kind="stable")
     return ordered.iloc[:n_train], ordered.iloc[n_train:]
 
 

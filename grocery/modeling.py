@@ -1,16 +1,19 @@
-"""Estimators from the catalog, and the validation metrics."""
+"""Estimators from the catalog behind the feature pipeline, and the validation metrics."""
 
 from __future__ import annotations
 
 import importlib
 import math
-
-import numpy as np
-from sklearn.base import RegressorMixin
-from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+from typing import TYPE_CHECKING
 
 from grocery.catalog import ModelChoice
 from grocery.errors import UserError
+
+if TYPE_CHECKING:  # scikit-learn is imported only where a model is fitted or scored
+    import numpy as np
+    import pandas as pd
+    from sklearn.base import RegressorMixin
+    from sklearn.pipeline import Pipeline
 
 
 def coerce(value: str, default: object) -> object:
@@ -54,6 +57,8 @@ def build_estimator(choice: ModelChoice, params: dict) -> RegressorMixin:
 
 def regression_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
     """The tutorial's validation metrics: mae, mse, rmse and r2."""
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
     mse = mean_squared_error(actual, predicted)
     return {
         "mae": float(mean_absolute_error(actual, predicted)),
@@ -61,3 +66,16 @@ def regression_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, f
         "rmse": math.sqrt(mse),
         "r2": float(r2_score(actual, predicted)),
     }
+
+
+def build_pipeline(choice: ModelChoice, params: dict, frame: pd.DataFrame, target: str,
+                   date_column: str) -> Pipeline:
+    """The catalog's estimator behind the feature pipeline for ``frame``'s raw columns."""
+    from grocery.features import forecasting_pipeline
+
+    return forecasting_pipeline(build_estimator(choice, params), frame, target, date_column)
+
+
+def rmse_to_noise(rmse: float, noise_floor: float) -> float:
+    """How far above the noise floor a model's rmse is (1.0 = as good as the data allows)."""
+    return rmse / noise_floor

@@ -1,33 +1,21 @@
-"""The Model Registry: one registered model per product, versions with lineage, and aliases."""
+"""The Model Registry: one registered model per product, versions with lineage, aliases, and the
+champion gate that decides them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import mlflow
+import numpy as np
+import pandas as pd
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
+from mlflow.models import MetricThreshold
+from mlflow.models.evaluation import EvaluationResult
+from mlflow.models.evaluation.validation import ModelValidationFailedException
 from mlflow.tracking import MlflowClient
 
-from grocery.catalog import ALIAS_CHALLENGER, ALIAS_CHAMPION, Catalog, Product
-
-
-@dataclass(frozen=True)
-class AliasDecision:
-    """Which alias a new version got, and the rmse values that decided it."""
-
-    alias: str
-    candidate_rmse: float
-    champion_rmse: float | None
-    champion_version: str | None
-
-    @property
-    def reason(self) -> str:
-        if self.champion_rmse is None:
-            return "no champion yet"
-        verb = "beats" if self.alias == ALIAS_CHAMPION else "does not beat"
-        return (f"rmse {self.candidate_rmse:.4f} {verb} champion v{self.champion_version} "
-                f"rmse {self.champion_rmse:.4f}")
+from grocery.catalog import ALIAS_CHALLENGER, ALIAS_CHAMPION, Catalog, GateThreshold, Product
 
 
 def ensure_registered_model(client: MlflowClient, catalog: Catalog, product: Product) -> str:
@@ -47,7 +35,8 @@ def ensure_registered_model(client: MlflowClient, catalog: Catalog, product: Pro
                 description=(
                     f"Daily demand forecast for {product.name} ({product.department}), "
                     f"{catalog.project}. Versions are registered by the pipeline's `register` "
-                    f"step; `@{ALIAS_CHAMPION}` is the best validation rmse so far."
+                    f"step; `@{ALIAS_CHAMPION}` moves to a version that passes the champion gate "
+                    "(catalog.yaml)."
                 ),
             )
         except MlflowException:
@@ -64,7 +53,8 @@ def current_champion(client: MlflowClient, name: str) -> ModelVersion | None:
 
 
 def decide_alias(candidate_rmse: float, champion_rmse: float | None) -> str:
-    """``champion`` if the candidate is strictly better (or there is none), else ``challenger``."""
+    """``champion`` if the candidate is strictly better (or there is none), else ``challenger``:
+    the gate's rule for rmse alone (see ``apply_gate`` for the catalog's full gate)."""
     if champion_rmse is None or candidate_rmse < champion_rmse:
         return ALIAS_CHAMPION
     return ALIAS_CHALLENGER
@@ -75,17 +65,102 @@ def register_version(name: str, model_uri: str, tags: dict[str, str]) -> ModelVe
     return mlflow.register_model(model_uri, name, tags=tags)
 
 
-def assign_alias(
-    client: MlflowClient, version: ModelVersion, candidate_rmse: float
-) -> AliasDecision:
-    """Move ``champion`` to ``version`` if it beats the current one; else mark it challenger."""
+# --- The champion gate: candidate and champion scored on the same rows, thresholds applied.
+
+GATE_PASSED = "passed"
+GATE_FAILED = "failed"
+GATE_NO_CHAMPION = "no-champion"
+GATE_NOT_COMPARABLE = "not-comparable"
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """The alias a new version gets, the scores behind it and the gate's verdict."""
+
+    alias: str
+    decision: str
+    reason: str
+    candidate: dict[str, float]
+    champion: dict[str, float] | None
+    champion_version: str | None
+
+
+def gate_thresholds(rules: tuple[GateThreshold, ...],
+                    champion: dict[str, float]) -> dict[str, MetricThreshold]:
+    """The catalog's gate rules as MLflow thresholds relative to the champion's scores."""
+    thresholds = {}
+    for rule in rules:
+        base = champion[rule.metric]
+        slack = rule.max_relative_regression * abs(base)
+        thresholds[rule.metric] = MetricThreshold(
+            threshold=base - slack if rule.greater_is_better else base + slack,
+            min_absolute_change=1e-12 if rule.must_improve else None,
+            greater_is_better=rule.greater_is_better,
+        )
+    return thresholds
+
+
+def describe_rules(rules: tuple[GateThreshold, ...]) -> str:
+    """The rules in words, for the run's tag and the printed decision."""
+    parts = []
+    for rule in rules:
+        text = (f"{rule.metric} not worse" if rule.max_relative_regression == 0 else
+                f"{rule.metric} at most {rule.max_relative_regression:.0%} worse")
+        parts.append(text + (" and strictly better" if rule.must_improve else ""))
+    return "; ".join(parts)
+
+
+def apply_gate(rules: tuple[GateThreshold, ...], candidate: dict[str, float],
+               champion: dict[str, float] | None,
+               champion_version: str | None = None) -> GateDecision:
+    """``champion`` if the candidate passes every rule against the champion (or there is none),
+    else ``challenger``; MLflow's ``validate_evaluation_results`` applies the thresholds."""
+    if champion is None:
+        return GateDecision(ALIAS_CHAMPION, GATE_NO_CHAMPION, "no champion yet", candidate,
+                            None, None)
+    try:
+        mlflow.validate_evaluation_results(
+            gate_thresholds(rules, champion),
+            EvaluationResult(metrics=candidate, artifacts={}),
+            EvaluationResult(metrics=champion, artifacts={}),
+        )
+    except ModelValidationFailedException as failure:
+        reason = "; ".join(line.strip() for line in str(failure).splitlines() if line.strip())
+        return GateDecision(ALIAS_CHALLENGER, GATE_FAILED,
+                            f"fails the gate against champion v{champion_version}: {reason}",
+                            candidate, champion, champion_version)
+    return GateDecision(ALIAS_CHAMPION, GATE_PASSED,
+                        f"passes the gate against champion v{champion_version} "
+                        f"({describe_rules(rules)})", candidate, champion, champion_version)
+
+
+def score(model_uri: str, rows: pd.DataFrame, target: str) -> dict[str, float]:
+    """mae, mse, rmse and r2 of the model at ``model_uri`` on ``rows``."""
+    from grocery.modeling import regression_metrics
+
+    predictions = mlflow.pyfunc.load_model(model_uri).predict(rows)
+    return regression_metrics(rows[target].to_numpy(), np.asarray(predictions).reshape(-1))
+
+
+def gate_version(client: MlflowClient, version: ModelVersion, rules: tuple[GateThreshold, ...],
+                 rows: pd.DataFrame, target: str) -> GateDecision:
+    """Score ``version`` and the current champion on ``rows``, apply the gate, set the alias."""
+    candidate = score(f"models:/{version.name}/{version.version}", rows, target)
     champion = current_champion(client, version.name)
-    champion_rmse = float(champion.tags["rmse"]) if champion is not None else None
-    alias = decide_alias(candidate_rmse, champion_rmse)
-    client.set_registered_model_alias(version.name, alias, version.version)
-    return AliasDecision(
-        alias=alias,
-        candidate_rmse=candidate_rmse,
-        champion_rmse=champion_rmse,
-        champion_version=champion.version if champion is not None else None,
-    )
+    champion_scores = None
+    if champion is not None:
+        try:
+            champion_scores = score(f"models:/{champion.name}/{champion.version}", rows, target)
+        except MlflowException as error:
+            first = (str(error).strip().splitlines() or ["unknown error"])[0]
+            decision = GateDecision(
+                ALIAS_CHALLENGER, GATE_NOT_COMPARABLE,
+                f"champion v{champion.version} cannot score these rows ({first}); move "
+                f"@{ALIAS_CHAMPION} by hand if this version should replace it",
+                candidate, None, champion.version)
+            client.set_registered_model_alias(version.name, decision.alias, version.version)
+            return decision
+    decision = apply_gate(rules, candidate, champion_scores,
+                          champion.version if champion is not None else None)
+    client.set_registered_model_alias(version.name, decision.alias, version.version)
+    return decision

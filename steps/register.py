@@ -1,8 +1,15 @@
-"""register: make a train run's model a new registry version and decide its alias."""
+"""register: make a train run's model a new registry version and decide its alias.
+
+The champion gate (catalog.yaml ``champion_gate``) scores the new version and the current
+champion on the new version's validation rows; the version becomes ``champion`` if it passes,
+else ``challenger``. The decision, both scores and the thresholds are logged on this run.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+from dataclasses import asdict
 
 import mlflow
 from mlflow.exceptions import MlflowException
@@ -11,15 +18,20 @@ from mlflow.tracking import MlflowClient
 from grocery.catalog import (
     TAG_DATA_DIGEST,
     TAG_DEPARTMENT,
+    TAG_GATE_DECISION,
+    TAG_GATE_REASON,
+    TAG_GATE_THRESHOLDS,
     TAG_MODEL_URI,
     TAG_PREPARE_RUN,
     TAG_PRODUCT,
     TAG_STEP,
     TAG_TRAIN_RUN,
+    find_product,
     load_catalog,
+    load_settings,
 )
 from grocery.errors import UserError, exit_on_user_error
-from grocery.registry import assign_alias, ensure_registered_model, register_version
+from grocery.registry import ensure_registered_model, gate_version, register_version
 from grocery.tracking import TAG_GIT_COMMIT, run_location, step_run
 
 
@@ -51,7 +63,7 @@ def main() -> None:
     with step_run("register") as run:
         train_run = finished_train_run(client, args.train_run_id)
         train_tags, metrics = train_run.data.tags, train_run.data.metrics
-        product = catalog.product(train_tags[TAG_PRODUCT])
+        product = find_product(catalog, train_tags[TAG_PRODUCT], train_tags.get(TAG_DEPARTMENT, ""))
         mlflow.set_tags({TAG_PRODUCT: product.name, TAG_TRAIN_RUN: train_run.info.run_id})
 
         name = ensure_registered_model(client, catalog, product)
@@ -69,20 +81,29 @@ def main() -> None:
                 "mae": repr(metrics["mae"]),
             },
         )
-        decision = assign_alias(client, version, metrics["rmse"])
+        from grocery.artifacts import load_prepared
+        from grocery.dataset import TARGET
+
+        _, validation, meta = load_prepared(f"runs:/{train_tags[TAG_PREPARE_RUN]}/data")
+        rules = load_settings().gate
+        decision = gate_version(client, version, rules, validation, meta.get("target", TARGET))
 
         mlflow.set_tags({
             "registered_model": name,
             "model_version": version.version,
             "alias": decision.alias,
             "alias_reason": decision.reason,
+            TAG_GATE_DECISION: decision.decision,
+            TAG_GATE_REASON: decision.reason,
+            TAG_GATE_THRESHOLDS: json.dumps([asdict(rule) for rule in rules]),
         })
-        mlflow.log_metric("candidate_rmse", decision.candidate_rmse)
-        if decision.champion_rmse is not None:
-            mlflow.log_metric("champion_rmse", decision.champion_rmse)
+        scores = {f"candidate_{k}": v for k, v in decision.candidate.items()}
+        if decision.champion is not None:
+            scores.update({f"champion_{k}": v for k, v in decision.champion.items()})
+            mlflow.set_tag("champion_version", decision.champion_version)
+        mlflow.log_metrics(scores)
         print(f"{product.name} register: run {run.info.run_id}, {name} v{version.version} "
               f"@{decision.alias} ({decision.reason}) ({run_location(run)})")
-
 
 if __name__ == "__main__":
     exit_on_user_error(main)

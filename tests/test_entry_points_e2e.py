@@ -34,14 +34,15 @@ def test_steps_run_alone_and_champion_moves_only_on_improvement(milk_store):
     exp = ("--experiment-name", MILK.experiment)
 
     # A deliberately weak model first: it becomes champion because there is none.
-    succeeded(store.mlflow_run(*exp, entry_point="train", data=data, max_depth=1, n_estimators=5))
+    succeeded(store.mlflow_run(*exp, entry_point="train", data=data, model="random_forest",
+                               max_depth=1, n_estimators=5))
     weak = run_id_of(store, "train")
     assert store.client.get_run(weak).data.params["max_depth"] == "1"
     succeeded(store.mlflow_run(*exp, entry_point="register", train_run_id=weak))
     name = MILK.registered_model
     assert str(store.client.get_model_version_by_alias(name, "champion").version) == "1"
 
-    # The tutorial's forest is better: champion moves to version 2.
+    # The default model is better: champion moves to version 2.
     succeeded(store.mlflow_run(*exp, entry_point="train", data=data))
     strong = run_id_of(store, "train")
     succeeded(store.mlflow_run(*exp, entry_point="register", train_run_id=strong))
@@ -77,7 +78,7 @@ BAD_INPUTS = [
     ("main", {"product": "milk", "validation_fraction": 1.5},
      "validation_fraction must be between 0 and 1 (exclusive), got 1.5"),
     ("main", {"product": "milk", "model": "xgboost"},
-     "unknown model 'xgboost'; valid models: random_forest"),
+     "unknown model 'xgboost'; valid models: random_forest, hist_gradient_boosting, ridge"),
     ("prepare", {"product": "milk", "rows": -5}, "rows must be a positive number of days, got -5"),
     ("register", {"train_run_id": "0123456789abcdef0123456789abcdef"},
      "train_run_id '0123456789abcdef0123456789abcdef' does not exist in this tracking store"),

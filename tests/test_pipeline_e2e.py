@@ -106,7 +106,7 @@ def test_version_tags_alias_and_loading_by_alias(dairy):
     finally:
         mlflow.set_tracking_uri(None)
     validation = pd.read_parquet(local)
-    predictions = model.predict(validation.drop(columns=["date", "demand"]))
+    predictions = model.predict(validation)  # the raw columns; demand only as lag history
     assert len(predictions) == len(validation) == 200
     rmse = ((predictions - validation["demand"]) ** 2).mean() ** 0.5
     assert rmse == pytest.approx(parent.data.metrics["rmse"])

@@ -1,0 +1,140 @@
+"""The tutorial's experiment rule: a new experiment when the data format or the model changes.
+
+Each experiment records the data schema (column names and kinds) and the model family of its
+runs as tags. A run goes to its product's experiment when that experiment holds the same schema
+and family (or has none recorded yet: it then takes the run's). Otherwise it goes to a sibling
+experiment whose name shows what changed, relative to the product's experiment:
+
+    <product experiment>-<model family>            the model family differs
+    <product experiment>-schema-<schema digest>    the data schema differs
+    <product experiment>-<family>-schema-<digest>  both differ
+
+e.g. ``Apple_Models-linear`` or ``Apple_Models-schema-3f9c2a1b``. If that name is taken by an
+experiment holding something else, ``-2``, ``-3``, ... is appended.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from grocery.catalog import (
+    TAG_EXPERIMENT_FAMILY,
+    TAG_EXPERIMENT_SCHEMA,
+    TAG_EXPERIMENT_SCHEMA_DIGEST,
+)
+
+# MLflow keeps tag values up to this length; the digest decides, the text is for people.
+_MAX_TAG = 5000
+
+
+def column_kind(series: pd.Series) -> str:
+    """A column's kind as the model sees it: boolean, integer, number, datetime or string."""
+    if pd.api.types.is_bool_dtype(series):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(series):
+        return "integer"
+    if pd.api.types.is_numeric_dtype(series):
+        return "number"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "datetime"
+    return "string"
+
+
+def data_schema(frame: pd.DataFrame, target: str, date_column: str) -> list[list[str]]:
+    """``[[column, kind, role], ...]`` in the table's order; role is target, date or feature."""
+    def role(column: str) -> str:
+        return "target" if column == target else "date" if column == date_column else "feature"
+
+    return [[str(c), column_kind(frame[c]), role(c)] for c in frame.columns]
+
+
+def schema_digest(schema: list[list[str]]) -> str:
+    return hashlib.sha256(json.dumps(schema).encode()).hexdigest()[:8]
+
+
+def experiment_tags(schema: list[list[str]], family: str) -> dict[str, str]:
+    """The rule's tags of an experiment holding runs of ``schema`` and ``family``."""
+    text = ", ".join(f"{name} ({kind}, {role})" for name, kind, role in schema)
+    return {
+        TAG_EXPERIMENT_SCHEMA: text if len(text) <= _MAX_TAG else text[: _MAX_TAG - 3] + "...",
+        TAG_EXPERIMENT_SCHEMA_DIGEST: schema_digest(schema),
+        TAG_EXPERIMENT_FAMILY: family,
+    }
+
+
+@dataclass(frozen=True)
+class ExperimentChoice:
+    """Where a run goes: the experiment name, the rule's tags for it, and why."""
+
+    name: str
+    tags: dict[str, str]
+    reason: str
+
+
+def _holds(tags: dict[str, str] | None) -> tuple[str, str] | None:
+    """(schema digest, family) an experiment records, or None if it records none (or is new)."""
+    if not tags or TAG_EXPERIMENT_SCHEMA_DIGEST not in tags or TAG_EXPERIMENT_FAMILY not in tags:
+        return None
+    return tags[TAG_EXPERIMENT_SCHEMA_DIGEST], tags[TAG_EXPERIMENT_FAMILY]
+
+
+def choose_experiment(base: str, schema: list[list[str]], family: str,
+                      tags_of: Callable[[str], dict[str, str] | None]) -> ExperimentChoice:
+    """The experiment for a run of ``schema`` and ``family`` whose product experiment is
+    ``base``; ``tags_of(name)`` gives an existing experiment's tags, None if there is none."""
+    wanted = experiment_tags(schema, family)
+    digest = wanted[TAG_EXPERIMENT_SCHEMA_DIGEST]
+    held = _holds(tags_of(base))
+    if held is None:
+        return ExperimentChoice(base, wanted, f"{base} records no schema or model family yet")
+    if held == (digest, family):
+        return ExperimentChoice(base, wanted, f"{base} holds the same schema and model family")
+    changes, suffix = [], ""
+    if held[1] != family:
+        suffix += f"-{family}"
+        changes.append(f"model family {family} (it holds {held[1]})")
+    if held[0] != digest:
+        suffix += f"-schema-{digest}"
+        changes.append(f"data schema {digest} (it holds {held[0]})")
+    reason = f"{base} holds other runs: this one has {' and '.join(changes)}"
+    name, number = f"{base}{suffix}", 1
+    while _holds(tags_of(name)) not in (None, (digest, family)):
+        number += 1
+        name = f"{base}{suffix}-{number}"
+    return ExperimentChoice(name, wanted, reason)
+
+
+def synthetic_schema() -> list[list[str]]:
+    """The schema of the catalog's synthetic sales (the same for every product)."""
+    from grocery.catalog import load_catalog
+    from grocery.dataset import DATE, TARGET, generate_sales
+
+    product = next(iter(load_catalog().products.values()))
+    return data_schema(generate_sales(product, 8, "2023-10-03", 0), TARGET, DATE)
+
+
+def route_run(client: object, catalog: object, product: object, schema: list[list[str]],
+              family: str) -> tuple[str, ExperimentChoice]:
+    """The id of the experiment a pipeline of ``schema`` and ``family`` runs in, by the rule,
+    created (with the product's tags and the rule's) or claimed on first use."""
+    import dataclasses
+
+    from grocery.tracking import ensure_experiment
+
+    def tags_of(name: str) -> dict[str, str] | None:
+        found = client.get_experiment_by_name(name)
+        return None if found is None else dict(found.tags)
+
+    choice = choose_experiment(product.experiment, schema, family, tags_of)
+    experiment_id = ensure_experiment(client, catalog,
+                                      dataclasses.replace(product, experiment=choice.name))
+    held = tags_of(choice.name) or {}
+    if _holds(held) is None:
+        for key, value in choice.tags.items():
+            client.set_experiment_tag(experiment_id, key, value)
+    return experiment_id, choice

@@ -1,0 +1,125 @@
+"""Model features from a sales table's raw columns, inside one sklearn Pipeline.
+
+The logged model takes the table as it comes: the date, the feature columns, and the target
+column as history (it may be empty on the days to forecast). The first step adds calendar
+features and causal lags of the target; a ColumnTransformer imputes, scales and one-hot encodes;
+the estimator comes last. No step ever reads a row's own target.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+DAY_OF_WEEK = "date_day_of_week"
+MONTH = "date_month"
+DAY_OF_YEAR = "date_day_of_year"
+TREND = "date_trend"
+# Lag name -> days back: yesterday, and the same weekday last week.
+LAGS = {"target_lag_1": 1, "target_lag_7": 7}
+DERIVED = (DAY_OF_WEEK, MONTH, DAY_OF_YEAR, TREND, *LAGS)
+MISSING_CATEGORY = "missing"
+# A string column with more distinct values than this keeps its most frequent ones only.
+MAX_CATEGORIES = 20
+
+
+def days_since_epoch(dates: pd.Series) -> np.ndarray:
+    """Days since the epoch, as integers (a date given as text is parsed)."""
+    # No detour through nanoseconds: a million days reach back before 1677.
+    return np.asarray(pd.to_datetime(dates).to_numpy()).astype("datetime64[D]").astype(np.int64)
+
+
+def is_categorical(series: pd.Series) -> bool:
+    """A column of strings (or categories): one-hot encoded rather than scaled."""
+    return (pd.api.types.is_string_dtype(series) or pd.api.types.is_object_dtype(series)
+            or isinstance(series.dtype, pd.CategoricalDtype))
+
+
+def split_columns(frame: pd.DataFrame, target: str, date_column: str) -> tuple[list, list]:
+    """(numeric, categorical) feature columns of ``frame``: every column but date and target."""
+    features = [c for c in frame.columns if c not in (target, date_column)]
+    categorical = [c for c in features if is_categorical(frame[c])]
+    return [c for c in features if c not in categorical], categorical
+
+
+class CalendarLags(TransformerMixin, BaseEstimator):
+    """Adds calendar features and causal lags of the target; drops the target itself.
+
+    ``fit`` keeps the training days' targets as history, so the first day after training finds
+    its lags; on later calls the input's own known targets are used as well (newest wins). A lag
+    whose day is unknown is left missing for the imputer.
+    """
+
+    def __init__(self, date_column: str = "date", target: str = "demand",
+                 categorical: tuple[str, ...] = ()):
+        self.date_column = date_column
+        self.target = target
+        self.categorical = categorical
+
+    def _known(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        if self.target not in frame.columns:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        values = pd.to_numeric(frame[self.target], errors="coerce").to_numpy(dtype=np.float64)
+        known = np.isfinite(values)
+        return days_since_epoch(frame[self.date_column])[known], values[known]
+
+    def fit(self, frame: pd.DataFrame, y: object = None) -> CalendarLags:
+        days, values = self._known(frame)
+        self.origin_ = int(days_since_epoch(frame[self.date_column]).min())
+        self.history_days_, self.history_values_ = days, values
+        return self
+
+    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame.drop(columns=[self.target], errors="ignore").copy()
+        dates = pd.to_datetime(frame[self.date_column])
+        days = days_since_epoch(frame[self.date_column])
+        out[DAY_OF_WEEK] = dates.dt.day_of_week.to_numpy()
+        out[MONTH] = dates.dt.month.to_numpy()
+        out[DAY_OF_YEAR] = dates.dt.day_of_year.to_numpy()
+        out[TREND] = (days - self.origin_).astype(np.float64)
+        batch_days, batch_values = self._known(frame)
+        known = pd.concat([pd.Series(self.history_values_, index=self.history_days_),
+                           pd.Series(batch_values, index=batch_days)])
+        known = known[~known.index.duplicated(keep="last")]
+        for name, lag in LAGS.items():
+            out[name] = known.reindex(days - lag).to_numpy()
+        for column in self.categorical:
+            # One representation of "missing" for the imputer, whatever the reader produced.
+            values = out[column].astype(object)
+            out[column] = values.where(values.notna(), np.nan)
+        return out.drop(columns=[self.date_column])
+
+
+def preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTransformer:
+    """Impute and scale the numbers, one-hot encode strings and the weekday and month."""
+    scaled = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
+    transformers = [
+        ("numeric", scaled, [*numeric, DAY_OF_YEAR, TREND, *LAGS]),
+        ("calendar", OneHotEncoder(categories=[list(range(7)), list(range(1, 13))],
+                                   handle_unknown="ignore", sparse_output=False),
+         [DAY_OF_WEEK, MONTH]),
+    ]
+    if categorical:
+        encoded = Pipeline([
+            ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY)),
+            ("encode", OneHotEncoder(handle_unknown="infrequent_if_exist",
+                                     max_categories=MAX_CATEGORIES, sparse_output=False)),
+        ])
+        transformers.append(("categorical", encoded, categorical))
+    return ColumnTransformer(transformers, remainder="drop")
+
+
+def forecasting_pipeline(estimator: RegressorMixin, frame: pd.DataFrame, target: str,
+                         date_column: str) -> Pipeline:
+    """An unfitted pipeline from ``frame``'s raw columns to ``estimator``'s forecast."""
+    numeric, categorical = split_columns(frame, target, date_column)
+    return Pipeline([
+        ("features", CalendarLags(date_column, target, tuple(categorical))),
+        ("encode", preprocessor(numeric, categorical)),
+        ("model", estimator),
+    ])

@@ -1,0 +1,61 @@
+"""Evaluation pictures of a fitted model on the validation rows, as matplotlib figures."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, never a window
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from sklearn.inspection import permutation_importance  # noqa: E402
+
+# Enough points to see the fit; more only slows the plots (and permutation importance) down.
+MAX_POINTS = 2000
+
+
+def _sample(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame if len(frame) <= MAX_POINTS else frame.sample(MAX_POINTS, random_state=0)
+
+
+def predicted_vs_actual(actual: np.ndarray, predicted: np.ndarray, title: str) -> Figure:
+    rows = _sample(pd.DataFrame({"actual": actual, "predicted": predicted}))
+    figure, axes = plt.subplots(figsize=(6, 6))
+    axes.scatter(rows["actual"], rows["predicted"], s=8, alpha=0.5)
+    low = float(min(rows["actual"].min(), rows["predicted"].min()))
+    high = float(max(rows["actual"].max(), rows["predicted"].max()))
+    axes.plot([low, high], [low, high], color="black", linewidth=1, label="perfect forecast")
+    axes.set(xlabel="actual", ylabel="predicted", title=title)
+    axes.legend()
+    figure.tight_layout()
+    return figure
+
+
+def residuals_over_time(dates: pd.Series, actual: np.ndarray, predicted: np.ndarray,
+                        title: str) -> Figure:
+    rows = _sample(pd.DataFrame({"date": pd.to_datetime(dates).to_numpy(),
+                                 "residual": actual - predicted})).sort_values("date")
+    figure, axes = plt.subplots(figsize=(9, 4))
+    axes.plot(rows["date"], rows["residual"], marker=".", linewidth=0.5)
+    axes.axhline(0, color="black", linewidth=1)
+    axes.set(xlabel="date", ylabel="actual - predicted", title=title)
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    return figure
+
+
+def feature_importance(model: object, inputs: pd.DataFrame, actual: pd.Series,
+                       title: str) -> tuple[Figure, dict[str, float]]:
+    """Permutation importance of each raw input column (rmse increase when it is shuffled)."""
+    rows = _sample(inputs)
+    result = permutation_importance(model, rows, actual.loc[rows.index], n_repeats=3,
+                                    random_state=0, scoring="neg_root_mean_squared_error")
+    scores = dict(zip(inputs.columns, result.importances_mean, strict=True))
+    ordered = sorted(scores.items(), key=lambda item: item[1])
+    figure, axes = plt.subplots(figsize=(7, 0.4 * len(ordered) + 1.5))
+    axes.barh([name for name, _ in ordered], [value for _, value in ordered])
+    axes.set(xlabel="rmse increase when shuffled", title=title)
+    figure.tight_layout()
+    return figure, {name: float(value) for name, value in scores.items()}

@@ -1,0 +1,175 @@
+"""End to end with a user's own CSV: prepare, train and register with the real `mlflow run`, the
+logged model predicting from the table's raw columns; bad tables end FAILED with the reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from grocery.artifacts import fetch_data
+from grocery.catalog import load_catalog, own_product
+from grocery.experiments import data_schema, route_run
+from tests.conftest import Store, error_lines, new_store, succeeded
+
+PRODUCT, DEPARTMENT, EXPERIMENT = "sourdough", "bakery", "Sourdough_Models"
+MODEL = "grocery-forecasting-sourdough"
+OWN = {"product": PRODUCT, "department": DEPARTMENT, "target": "units_sold",
+       "date_column": "day"}
+
+
+def own_csv(folder: Path, rows: int = 150) -> Path:
+    """Daily sales with a string column (with gaps), a numeric one with gaps, and a target that
+    is not called demand."""
+    rng = np.random.default_rng(7)
+    days = pd.date_range("2024-01-01", periods=rows, freq="D")
+    shelf = rng.choice(["front", "back", "aisle"], rows).astype(object)
+    shelf[::11] = None
+    temperature = rng.normal(20, 5, rows)
+    units = (100 + 30 * (shelf == "front") + 2 * temperature + 25 * (days.day_of_week >= 5)
+             + rng.normal(0, 5, rows))
+    temperature[::9] = np.nan
+    path = folder / "sourdough.csv"
+    pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "shelf": shelf,
+                  "temperature": temperature, "units_sold": units}).to_csv(path, index=False)
+    return path
+
+
+def newest(store: Store, step: str) -> mlflow.entities.Run:
+    runs = store.client.search_runs(
+        [e.experiment_id for e in store.client.search_experiments()],
+        filter_string=f"tags.`grocery.step` = '{step}'",
+        order_by=["attributes.start_time DESC"], max_results=1)
+    return runs[0]
+
+
+@pytest.fixture(scope="module")
+def own_store(tmp_path_factory) -> tuple[Store, Path]:
+    folder = tmp_path_factory.mktemp("own")
+    store = new_store(folder)
+    store.client.create_experiment(EXPERIMENT, artifact_location=(folder / "art").as_uri())
+    return store, own_csv(folder)
+
+
+def test_own_csv_end_to_end_and_the_model_takes_the_raw_columns(own_store):
+    store, csv = own_store
+    exp = ("--experiment-name", EXPERIMENT)
+    succeeded(store.mlflow_run(*exp, entry_point="prepare", data=csv, **OWN))
+    prepare = newest(store, "prepare")
+    assert prepare.data.tags["data_source"] == str(csv)
+    assert prepare.data.tags["store_dept"] == DEPARTMENT
+    assert prepare.data.metrics["train_rows"] == 120
+    assert "noise_floor" not in prepare.data.metrics  # real data: its noise is unknown
+
+    succeeded(store.mlflow_run(*exp, entry_point="train",
+                               data=f"runs:/{prepare.info.run_id}/data"))
+    train = newest(store, "train")
+    metrics = train.data.metrics
+    assert train.data.tags["target"] == "units_sold" and train.data.tags["product"] == PRODUCT
+    assert metrics["rmse"] < 10  # the table's noise std is 5
+    assert metrics["rmse"] < min(metrics["baseline_previous_day_rmse"],
+                                 metrics["baseline_last_week_rmse"])
+    assert 0 < metrics["improvement_over_baseline"] < 1
+    assert "rmse_to_noise" not in metrics
+    pictures = {a.path for a in store.client.list_artifacts(train.info.run_id, "evaluation")}
+    assert {"evaluation/predicted_vs_actual.png", "evaluation/residuals_over_time.png",
+            "evaluation/permutation_importance.png"} <= pictures
+
+    succeeded(store.mlflow_run(*exp, entry_point="register", train_run_id=train.info.run_id))
+    register = newest(store, "register")
+    assert (register.data.tags["alias"], register.data.tags["gate_decision"]) == (
+        "champion", "no-champion")
+
+    mlflow.set_tracking_uri(store.uri)
+    try:
+        model = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion")
+    finally:
+        mlflow.set_tracking_uri(None)
+    schema = model.metadata.get_input_schema()
+    raw = pd.read_csv(csv, parse_dates=["day"])
+    assert schema.input_names() == list(raw.columns)
+    assert [spec.name for spec in schema.inputs if not spec.required] == ["units_sold"]
+    last = raw.tail(30)
+    predictions = model.predict(last)
+    rmse = float(np.sqrt(np.mean((predictions - last["units_sold"]) ** 2)))
+    assert rmse == pytest.approx(metrics["rmse"])
+    # Tomorrow's row has no target yet: the model forecasts it from the other columns.
+    tomorrow = pd.DataFrame({"day": [raw["day"].max() + pd.Timedelta(days=1)],
+                             "shelf": ["front"], "temperature": [np.nan]})
+    assert np.isfinite(model.predict(tomorrow)).all()
+
+
+BAD = [
+    ("missing", lambda folder, csv: folder / "absent.csv", "{data}: no such file"),
+    ("text-target", lambda folder, csv: bad_target(folder, csv),
+     "{data}: target column 'units_sold' is not numeric (str, first 'many' at row 3)"),
+]
+
+
+def bad_target(folder: Path, csv: Path) -> Path:
+    frame = pd.read_csv(csv)
+    frame["units_sold"] = frame["units_sold"].astype(object)
+    frame.loc[2, "units_sold"] = "many"
+    path = folder / "bad.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(("make", "message"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_own_data_fails_the_run_with_the_reason(own_store, tmp_path, make, message):
+    store, csv = own_store
+    data = make(tmp_path, csv)
+    versions = len(store.client.search_model_versions())
+    result = store.mlflow_run("--experiment-name", EXPERIMENT, entry_point="prepare",
+                              data=data, **OWN)
+    expected = message.format(data=data)
+    assert result.returncode != 0
+    assert error_lines(result) == [f"error: {expected}"]
+    assert "Traceback" not in result.stderr
+    run = newest(store, "prepare")
+    assert run.info.status == "FAILED"
+    assert run.data.tags["grocery.error"] == expected
+    assert not store.client.list_artifacts(run.info.run_id)
+    assert len(store.client.search_model_versions()) == versions
+
+
+def test_fetch_data_downloads_a_runs_uri(tmp_path):
+    store = new_store(tmp_path / "store")
+    csv = own_csv(tmp_path)
+    mlflow.set_tracking_uri(store.uri)
+    try:
+        experiment = store.client.create_experiment(
+            "uploads", artifact_location=(tmp_path / "art").as_uri())
+        with mlflow.start_run(experiment_id=experiment) as run:
+            mlflow.log_artifact(str(csv), "tables")
+        (tmp_path / "get").mkdir()
+        local = fetch_data(f"runs:/{run.info.run_id}/tables/{csv.name}", tmp_path / "get")
+    finally:
+        mlflow.set_tracking_uri(None)
+    assert local.read_bytes() == csv.read_bytes()
+
+
+def test_an_extra_column_lands_in_a_new_experiment(tmp_path):
+    store = new_store(tmp_path / "store")
+    catalog, product = load_catalog(), own_product(PRODUCT, DEPARTMENT)
+    table = pd.read_csv(own_csv(tmp_path), parse_dates=["day"])
+    schema = data_schema(table, "units_sold", "day")
+    first, choice = route_run(store.client, catalog, product, schema, "linear")
+    assert choice.name == EXPERIMENT
+    again, _ = route_run(store.client, catalog, product, schema, "linear")
+    assert again == first
+
+    wider = data_schema(table.assign(oven="gas"), "units_sold", "day")
+    second, moved = route_run(store.client, catalog, product, wider, "linear")
+    assert second != first
+    assert moved.name.startswith(f"{EXPERIMENT}-schema-")
+    assert "data schema" in moved.reason
+    tags = store.client.get_experiment(second).tags
+    assert "oven (string, feature)" in tags["grocery.data_schema"]
+    assert tags["store_dept"] == DEPARTMENT and tags["product"] == PRODUCT
+    # The old experiment still records the old schema.
+    old = store.client.get_experiment(first).tags["grocery.data_schema"]
+    assert "oven" not in old
