@@ -30,3 +30,12 @@ lint: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# The pictures in docs/: a real server, the real pipeline, headless Debian Chromium.
+.PHONY: docs chromium
+docs: $(VENV)/.installed-test chromium
+	$(BIN)/python -m scripts.docs_pictures
+
+# Debian's Chromium for `make docs` and the UI test (never a downloaded browser).
+chromium:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)

@@ -1,0 +1,1 @@
+"""Scripts around the project: pictures of the MLflow UI for the docs."""
