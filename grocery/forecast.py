@@ -1,13 +1,14 @@
 """Forecasting with a registered model: read the input table, check it, add the predictions.
 
-Pure pandas: the model's input schema arrives as plain ``(column, type)`` pairs, so the checks
-can be tested without MLflow (``grocery.models`` turns a signature into them).
+Pure pandas: the model's input schema arrives as plain ``Column`` records, so the checks can be
+tested without MLflow (``grocery.registered`` turns a signature into them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,17 @@ SUFFIXES = (".csv", ".parquet")
 # column may feed a float input; a float column may not feed an integer one (it would be cut).
 _INTEGER_TYPES = {"integer", "long"}
 _FLOAT_TYPES = {"float", "double"}
+
+
+class Column(NamedTuple):
+    """One input column of a model's signature: its name, MLflow type name and whether needed."""
+
+    name: str
+    kind: str
+    required: bool = True
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind}{'' if self.required else ', optional'})"
 
 
 def table_format(path: str | Path) -> str:
@@ -73,16 +85,32 @@ def _fits(series: pd.Series, schema_type: str) -> bool:
     return True  # a type this project never logs: leave it to MLflow's own enforcement
 
 
-def model_inputs(frame: pd.DataFrame, schema: Sequence[tuple[str, str]]) -> pd.DataFrame:
+def _as_dates(series: pd.Series) -> pd.Series:
+    """Dates written as text (as every .csv holds them) parsed, or the series unchanged."""
+    if pd.api.types.is_datetime64_any_dtype(series) or not (
+            pd.api.types.is_string_dtype(series) or pd.api.types.is_object_dtype(series)):
+        return series
+    try:
+        return pd.to_datetime(series, format="ISO8601")
+    except (ValueError, TypeError):
+        return series
+
+
+def model_inputs(frame: pd.DataFrame, schema: Sequence[Column]) -> pd.DataFrame:
     """The columns the model takes, in its order and types, or one UserError naming every fault.
 
-    Extra columns (a date, the actual demand) are allowed and left out of the model's input.
+    Extra columns are allowed and left out of the model's input; an optional column is passed
+    when present. Dates written as text are parsed.
     """
-    missing = [name for name, _ in schema if name not in frame.columns]
+    frame = frame.copy()
+    for column in schema:
+        if column.kind == "datetime" and column.name in frame.columns:
+            frame[column.name] = _as_dates(frame[column.name])
+    missing = [c.name for c in schema if c.required and c.name not in frame.columns]
     mistyped = [
-        f"{name} ({frame[name].dtype}, expected {kind})"
-        for name, kind in schema
-        if name in frame.columns and not _fits(frame[name], kind)
+        f"{c.name} ({frame[c.name].dtype}, expected {c.kind})"
+        for c in schema
+        if c.name in frame.columns and not _fits(frame[c.name], c.kind)
     ]
     faults = []
     if missing:
@@ -92,14 +120,16 @@ def model_inputs(frame: pd.DataFrame, schema: Sequence[tuple[str, str]]) -> pd.D
     if faults:
         raise UserError(
             f"input does not match the model's signature: {'; '.join(faults)}; "
-            f"the model takes {', '.join(f'{name} ({kind})' for name, kind in schema)}"
+            f"the model takes {', '.join(str(c) for c in schema)}"
         )
     if frame.empty:
         raise UserError("input has no rows to predict")
-    inputs = frame[[name for name, _ in schema]].copy()
-    for name, kind in schema:
-        if kind in _FLOAT_TYPES:
-            inputs[name] = inputs[name].astype(np.float64 if kind == "double" else np.float32)
+    present = [c for c in schema if c.name in frame.columns]
+    inputs = frame[[c.name for c in present]]
+    for column in present:
+        if column.kind in _FLOAT_TYPES:
+            dtype = np.float64 if column.kind == "double" else np.float32
+            inputs[column.name] = inputs[column.name].astype(dtype)
     return inputs
 
 

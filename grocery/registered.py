@@ -17,6 +17,7 @@ from mlflow.tracking import MlflowClient
 
 from grocery.catalog import ALIAS_CHAMPION, registered_model_name
 from grocery.errors import UserError
+from grocery.forecast import Column
 
 _REFERENCE = re.compile(
     r"^(?:models:/)?(?P<name>[^/@\s]+)(?:/(?P<version>\d+)|@(?P<alias>[\w-]+))$"
@@ -82,11 +83,12 @@ def version_uri(version: ModelVersion) -> str:
     return f"models:/{version.name}/{version.version}"
 
 
-def load_with_schema(version: ModelVersion) -> tuple[PyFuncModel, list[tuple[str, str]]]:
-    """The version as a pyfunc model and its input columns as ``(name, type)`` pairs."""
+def load_with_schema(version: ModelVersion) -> tuple[PyFuncModel, list[Column]]:
+    """The version as a pyfunc model and its input columns."""
     model = mlflow.pyfunc.load_model(version_uri(version))
     schema = model.metadata.get_input_schema()
     if schema is None or not schema.has_input_names():
         raise UserError(f"{version.name} v{version.version} has no named input signature")
-    columns = [(spec.name, getattr(spec.type, "name", str(spec.type))) for spec in schema.inputs]
+    columns = [Column(spec.name, getattr(spec.type, "name", str(spec.type)), spec.required)
+               for spec in schema.inputs]
     return model, columns

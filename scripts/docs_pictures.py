@@ -76,6 +76,7 @@ def capture_registry(url: str, out: Path) -> list[Path]:
         # 3. The registered model: its versions, their lineage tags and aliases.
         page.goto(f"{url}/#/models/{PRODUCT.registered_model}")
         page.get_by_text("challenger").first.wait_for()
+        page.get_by_text("Model training", exact=True).first.click()
         close_assistant(page)
         written.append(shot(page, out / "ui-registered-model.png", height=1000))
     return written

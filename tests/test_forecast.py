@@ -7,10 +7,17 @@ import pandas as pd
 import pytest
 
 from grocery.errors import UserError
-from grocery.forecast import model_inputs, read_table, table_format, with_predictions, write_table
+from grocery.forecast import (
+    Column,
+    model_inputs,
+    read_table,
+    table_format,
+    with_predictions,
+    write_table,
+)
 from grocery.registered import ModelRef, parse_model_ref, product_model_ref
 
-SCHEMA = [("price_per_kg", "double"), ("promo", "long")]
+SCHEMA = [Column("price_per_kg", "double"), Column("promo", "long")]
 
 
 def test_model_inputs_keeps_schema_order_and_upcasts_integers_to_double():
@@ -37,6 +44,24 @@ def test_model_inputs_names_every_missing_and_mistyped_column(frame, fault):
     assert message.startswith(f"input does not match the model's signature: {fault}")
     assert message.endswith("the model takes price_per_kg (double), promo (long)")
     assert "\n" not in message
+
+
+def test_optional_columns_pass_when_present_and_dates_are_parsed_from_text():
+    schema = [Column("date", "datetime"), Column("promo", "long"),
+              Column("demand", "double", required=False)]
+    without = model_inputs(pd.DataFrame({"date": ["2023-10-01"], "promo": [1]}), schema)
+    assert list(without.columns) == ["date", "promo"]
+    assert without["date"].iloc[0] == pd.Timestamp("2023-10-01")
+    with_history = model_inputs(
+        pd.DataFrame({"demand": [3], "promo": [1], "date": ["2023-10-01"]}), schema)
+    assert list(with_history.columns) == ["date", "promo", "demand"]
+    assert with_history["demand"].dtype == np.float64
+    with pytest.raises(UserError) as raised:
+        model_inputs(pd.DataFrame({"date": ["not a date"], "demand": ["x"]}), schema)
+    assert str(raised.value).startswith(
+        "input does not match the model's signature: missing column promo; mistyped columns "
+        "date (str, expected datetime), demand (str, expected double); the model takes "
+        "date (datetime), promo (long), demand (double, optional)")
 
 
 def test_model_inputs_refuses_an_empty_table():

@@ -97,8 +97,9 @@ def test_served_champion_answers_like_predict(server, tmp_path):
         entry_point="predict", product="cheese", input=source, output=output))
     from_predict = pd.read_csv(output)["prediction"].to_numpy()
 
-    features = rows.drop(columns=["date", "demand"])
-    body = {"dataframe_split": json.loads(features.to_json(orient="split", index=False))}
+    # The same columns predict read (the model ignores none it needs; dates travel as text).
+    body = {"dataframe_split": json.loads(rows.to_json(orient="split", index=False,
+                                                       date_format="iso"))}
     status, answer = post(f"{server.url}/invocations", json.dumps(body).encode())
     assert status == 200, answer
     served = np.asarray(answer["predictions"], dtype=float)
