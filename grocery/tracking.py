@@ -7,7 +7,6 @@ import os
 import sys
 import warnings
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import mlflow
 from mlflow.entities import Run
@@ -24,6 +23,7 @@ from grocery.catalog import (
     Product,
 )
 from grocery.errors import UserError
+from grocery.uris import public_uri
 
 # MLflow registers its local artifact source twice and warns about the tie on every dataset;
 # the integer-column hint is expected (the tutorial's flags are integers and never missing).
@@ -65,17 +65,6 @@ def ensure_experiment(client: MlflowClient, catalog: Catalog, product: Product) 
     return experiment.experiment_id
 
 
-def public_uri(uri: str) -> str:
-    """``uri`` without any user name or password, fit to print or log."""
-    parts = urlsplit(uri)
-    if parts.username is None and parts.password is None:
-        return uri
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-
-
 def run_location(run: Run) -> str:
     """Where a person finds the run: its UI address on a server, else its experiment and store."""
     uri = public_uri(mlflow.get_tracking_uri())
@@ -92,6 +81,7 @@ def step_run(step: str, product: Product | None = None) -> Iterator[Run]:
     Tags it with the step and product. A ``UserError`` inside ends the run FAILED with the
     reason as a tag, then propagates (the step turns it into one line and a non-zero exit).
     """
+    configure_mlflow()
     with mlflow.start_run() as active:
         tags = {TAG_STEP: step, **provenance_tags(step)}
         if product is not None:
@@ -120,20 +110,23 @@ def provenance_tags(step: str) -> dict[str, str]:
     return tags
 
 
-# A tracking server that refuses connections for a while should not fail a step: MLflow retries
-# each request (backoff factor x 2^attempt seconds between tries, capped by the max). These
-# defaults ride out about a minute of outage; the user's own settings win.
-HTTP_RETRY_DEFAULTS = {
+MLFLOW_DEFAULTS = {
+    # A tracking server that refuses connections for a while should not fail a step: MLflow
+    # retries each request, waiting backoff factor x 2^attempt seconds between tries. These
+    # ride out about a minute of outage.
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "6",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "60",
+    # MLflow prints each run's address as the tracking URI was given, credentials included;
+    # the steps print their own progress line with the address made safe instead.
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
 }
 
 
-def configure_http_retries() -> None:
-    """Set MLflow's HTTP retry settings for this process and the steps it starts."""
-    for name, value in HTTP_RETRY_DEFAULTS.items():
+def configure_mlflow() -> None:
+    """MLflow settings for this process and the steps it starts; the user's own settings win."""
+    for name, value in MLFLOW_DEFAULTS.items():
         os.environ.setdefault(name, value)
 
 

@@ -17,10 +17,27 @@ from grocery.catalog import load_catalog
 from grocery.cli import add_pipeline_arguments, extra_params, pipeline_settings
 from grocery.errors import UserError, exit_on_user_error
 from grocery.pipeline import fan_out, run_product, summary_table
-from grocery.tracking import configure_http_retries, ensure_experiment, env_manager_of
+from grocery.tracking import configure_mlflow, ensure_experiment, env_manager_of
 
 
 def main() -> None:
+    configure_mlflow()
+    # The run `mlflow run` made for us lives in Default (or the experiment the user named): it
+    # must not become the parent of product runs, so we take it out of the environment. We end
+    # it ourselves, so that `mlflow run` does not print its address (credentials and all).
+    launcher_id = os.environ.pop("MLFLOW_RUN_ID", None)
+    status = "FAILED"
+    try:
+        status = run_pipelines(launcher_id)
+    finally:
+        if launcher_id:
+            MlflowClient().set_terminated(launcher_id, status)
+    if status != "FINISHED":
+        sys.exit(1)
+
+
+def run_pipelines(launcher_id: str | None) -> str:
+    """Run every selected product's pipeline, print the summary; return the overall status."""
     parser = argparse.ArgumentParser(description=__doc__)
     add_pipeline_arguments(parser)
     parser.add_argument("--max-parallel", type=int, required=True)
@@ -30,11 +47,7 @@ def main() -> None:
         raise UserError(f"max_parallel must be 0 (one per core) or more, got {args.max_parallel}")
     max_parallel = args.max_parallel or os.cpu_count() or 1
 
-    configure_http_retries()
     client = MlflowClient()
-    # The run `mlflow run` made for us lives in Default (or the experiment the user named): it
-    # must not become the parent of product runs, so we take it out of the environment.
-    launcher_id = os.environ.pop("MLFLOW_RUN_ID", None)
     settings = pipeline_settings(args, extra_params(rest), env_manager_of(client, launcher_id))
     experiments = [(p, ensure_experiment(client, load_catalog(), p)) for p in products]
 
@@ -49,8 +62,7 @@ def main() -> None:
 
     print()
     print(summary_table(results))
-    if any(r.status != "FINISHED" for r in results):
-        sys.exit(1)
+    return "FINISHED" if all(r.status == "FINISHED" for r in results) else "FAILED"
 
 
 if __name__ == "__main__":

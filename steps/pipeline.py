@@ -15,10 +15,11 @@ from grocery.catalog import load_catalog
 from grocery.cli import add_pipeline_arguments, extra_params, pipeline_settings
 from grocery.errors import exit_on_user_error
 from grocery.pipeline import run_product
-from grocery.tracking import env_manager_of
+from grocery.tracking import configure_mlflow, env_manager_of
 
 
 def main() -> None:
+    configure_mlflow()
     parser = argparse.ArgumentParser(description=__doc__)
     add_pipeline_arguments(parser)
     args, rest = parser.parse_known_args()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -32,17 +33,24 @@ class Store:
         env.update(extra)
         return env
 
-    def mlflow_run(
+    def mlflow_run_command(
         self, *args: str, entry_point: str = "main", project: str | Path = PROJECT_DIR,
-        cwd: Path | None = None, env_manager: str = "local", **params: object,
-    ) -> subprocess.CompletedProcess:
-        """`mlflow run <project> -e <entry point> -P k=v ... --env-manager local`, captured."""
+        env_manager: str = "local", **params: object,
+    ) -> list[str]:
+        """`mlflow run <project> -e <entry point> --env-manager local ... -P k=v ...`."""
         command = [str(BIN / "mlflow"), "run", str(project), "-e", entry_point,
                    "--env-manager", env_manager, *args]
         for key, value in params.items():
             command += ["-P", f"{key}={value}"]
-        return subprocess.run(command, env=self.env(), cwd=cwd or self.folder,
-                              capture_output=True, text=True, timeout=900)
+        return command
+
+    def mlflow_run(self, *args: str, cwd: Path | None = None, env: dict | None = None,
+                   **options: object) -> subprocess.CompletedProcess:
+        """Run ``mlflow_run_command(*args, **options)`` against this store, captured."""
+        return subprocess.run(self.mlflow_run_command(*args, **options),
+                              env=self.env(**(env or {})),
+                              cwd=cwd or self.folder, capture_output=True, text=True,
+                              timeout=900)
 
 
 def new_store(folder: Path) -> Store:
@@ -88,3 +96,36 @@ def copy_project(destination: Path) -> Path:
     git(destination, "-c", "user.name=Test", "-c", "user.email=test@example.invalid",
         "commit", "-q", "-m", "project snapshot")
     return destination
+
+
+@pytest.fixture(scope="session")
+def sqlite_server(tmp_path_factory):
+    """One real `mlflow server` (SQLite, proxied artifacts) for the whole session."""
+    from tests.servers import TrackingServer
+
+    folder = tmp_path_factory.mktemp("sqlite-server")
+    server = TrackingServer(f"sqlite:///{folder / 'mlflow.db'}", folder).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL cluster on loopback for the whole session."""
+    from tests.servers import Postgres, scratch_folder
+
+    database = Postgres(scratch_folder("grocery-postgres-")).start()
+    yield database
+    database.stop()
+    shutil.rmtree(database.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(postgres, tmp_path_factory):
+    """One real `mlflow server` on PostgreSQL (proxied artifacts) for the whole session."""
+    from tests.servers import TrackingServer
+
+    server = TrackingServer(postgres.create_database("mlflow"),
+                            tmp_path_factory.mktemp("postgres-server")).start()
+    yield server
+    server.stop()

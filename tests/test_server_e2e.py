@@ -1,0 +1,150 @@
+"""A shared tracking server: the catalog on SQLite and PostgreSQL, concurrent users, faults."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import mlflow
+import pandas as pd
+import pytest
+
+from grocery.catalog import load_catalog
+from tests.conftest import Store, error_lines, succeeded
+from tests.servers import TrackingServer
+
+CATALOG = load_catalog()
+
+
+def server_store(server: TrackingServer, tmp_path) -> Store:
+    return Store(uri=server.uri, folder=tmp_path)
+
+
+@pytest.mark.parametrize("backend", ["sqlite_server", "postgres_server"])
+def test_the_whole_catalog_against_a_server(backend, request, tmp_path):
+    server: TrackingServer = request.getfixturevalue(backend)
+    store = server_store(server, tmp_path)
+    result = succeeded(store.mlflow_run(product="all"))
+    client = store.client
+    for product in CATALOG.products.values():
+        experiment = client.get_experiment_by_name(product.experiment)
+        parents = client.search_runs([experiment.experiment_id],
+                                     filter_string="tags.`grocery.step` = 'pipeline'")
+        assert [p.info.status for p in parents] == ["FINISHED"]
+        assert f"{product.name} " in result.stdout
+    # Artifacts went through the server into its mlartifacts folder.
+    assert len(list(server.artifacts.rglob("train.parquet"))) == len(CATALOG.products)
+    assert len(list(server.artifacts.rglob("MLmodel"))) >= len(CATALOG.products)
+
+    # Each champion loads over HTTP by alias and predicts on its validation rows.
+    mlflow.set_tracking_uri(server.uri)
+    try:
+        for product in CATALOG.products.values():
+            version = client.get_model_version_by_alias(product.registered_model, "champion")
+            model = mlflow.pyfunc.load_model(f"models:/{product.registered_model}@champion")
+            validation = pd.read_parquet(mlflow.artifacts.download_artifacts(
+                f"runs:/{version.tags['prepare_run_id']}/data/validation.parquet"))
+            columns = model.metadata.get_input_schema().input_names()
+            assert len(model.predict(validation[columns])) == len(validation)
+    finally:
+        mlflow.set_tracking_uri(None)
+
+
+def test_four_users_at_once_leave_one_champion_with_the_lowest_rmse(postgres_server, tmp_path):
+    store = server_store(postgres_server, tmp_path)
+    users = [
+        subprocess.Popen(
+            [*store.mlflow_run_command(entry_point="main", product="milk",
+                                       model="random_forest", max_depth=depth)],
+            env=store.env(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True)
+        for depth in (3, 4, 5, 6)
+    ]
+    outputs = [user.communicate(timeout=900) for user in users]
+    for user, (out, err) in zip(users, outputs, strict=True):
+        assert user.returncode == 0, f"{out}\n{err}"
+    client = store.client
+    name = CATALOG.product("milk").registered_model
+    versions = client.search_model_versions(f"name = '{name}'")
+    assert len(versions) == 4
+    for version in versions:
+        assert {"train_run_id", "prepare_run_id", "data_digest", "rmse"} <= version.tags.keys()
+    champions = [v for v in versions if "champion" in v.aliases]
+    assert len(champions) == 1
+    assert float(champions[0].tags["rmse"]) == min(float(v.tags["rmse"]) for v in versions)
+
+
+def test_a_lost_server_fails_cleanly_and_a_rerun_reuses_finished_steps(tmp_path):
+    server = TrackingServer(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path).start()
+    store = server_store(server, tmp_path)
+    try:
+        env = store.env(MLFLOW_HTTP_REQUEST_MAX_RETRIES="1",
+                        MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR="0")
+        pipeline = subprocess.Popen(store.mlflow_run_command(product="milk"), env=env,
+                                    cwd=tmp_path, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+        for line in pipeline.stdout:
+            if line.startswith("milk prepare: run ") and "FINISHED" in line:
+                break
+        server.stop()
+        out, err = pipeline.communicate(timeout=600)
+        assert pipeline.returncode != 0
+        lost = [x for x in error_lines(subprocess.CompletedProcess([], 1, out, err))
+                if "lost the tracking server" in x]
+        assert lost and all(server.uri in x for x in lost)
+
+        server.start()
+        client = store.client
+        name = CATALOG.product("milk").registered_model
+        for version in client.search_model_versions(f"name = '{name}'"):
+            assert {"train_run_id", "prepare_run_id", "data_digest"} <= version.tags.keys()
+        rerun = succeeded(store.mlflow_run(product="milk"))
+        assert "milk prepare: run " in rerun.stdout and " reused " in rerun.stdout
+        experiment = client.get_experiment_by_name("Milk_Models")
+        newest = client.search_runs([experiment.experiment_id],
+                                    filter_string="tags.`grocery.step` = 'pipeline'",
+                                    order_by=["attributes.start_time DESC"])[0]
+        assert newest.info.status == "FINISHED"
+        assert newest.data.tags["step.prepare.cached"] == "true"
+        assert newest.data.tags["step.train.cached"] == "false"
+    finally:
+        server.stop()
+
+
+def test_a_server_down_for_a_few_seconds_does_not_fail_a_step(tmp_path):
+    server = TrackingServer(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path).start()
+    store = server_store(server, tmp_path)
+    try:
+        pipeline = subprocess.Popen(store.mlflow_run_command(product="cheese"), env=store.env(),
+                                    cwd=tmp_path, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+        for line in pipeline.stdout:
+            if line.startswith("cheese prepare: run ") and "FINISHED" in line:
+                break
+        server.stop()
+        time.sleep(3)
+        server.start()
+        out, err = pipeline.communicate(timeout=600)
+        assert pipeline.returncode == 0, f"{out}\n{err}"
+    finally:
+        server.stop()
+
+
+def test_credentials_in_the_tracking_uri_never_show(sqlite_server, tmp_path):
+    secret_uri = sqlite_server.uri.replace("http://", "http://alice:s3cr3t-token@")
+    store = Store(uri=secret_uri, folder=tmp_path)
+    # `mlflow run` itself prints the address of the run it made unless told not to (README).
+    result = succeeded(store.mlflow_run(product="cheese",
+                                        env={"MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true"}))
+    assert "s3cr3t-token" not in result.stdout + result.stderr
+    client = Store(uri=sqlite_server.uri, folder=tmp_path).client
+    experiment = client.get_experiment_by_name("Cheese_Models")
+    for run in client.search_runs([experiment.experiment_id]):
+        logged = [*run.data.params.values(), *run.data.tags.values()]
+        assert not any("s3cr3t-token" in value for value in logged)
+    for version in client.search_model_versions("name = 'grocery-forecasting-cheese'"):
+        assert not any("s3cr3t-token" in value for value in version.tags.values())
+        assert "s3cr3t-token" not in (version.source or "")
+    for path in sqlite_server.artifacts.rglob("*"):
+        if path.is_file() and path.suffix in {"", ".json", ".yaml", ".txt", ".md", ".csv"}:
+            assert b"s3cr3t-token" not in path.read_bytes(), path
