@@ -6,7 +6,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 PRODUCT ?= dairy
 
-.PHONY: run test lint clean
+.PHONY: run test lint clean postgresql
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +21,19 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
 run: $(VENV)/.installed
 	mlflow run . -P product=$(PRODUCT) --env-manager local
 
-test: $(VENV)/.installed-test
+# The test suite needs real services: PostgreSQL (behind `mlflow server`) and Debian's
+# Chromium (the UI test). Both come from Debian's packages when missing.
+test: $(VENV)/.installed-test postgresql chromium
 	ruff check .
 	pytest
 
 lint: $(VENV)/.installed-test
 	ruff check .
+
+# PostgreSQL's server programs (initdb, pg_ctl): the tests start a throwaway cluster on loopback.
+postgresql:
+	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	  || (apt-get update && apt-get install -y postgresql)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
