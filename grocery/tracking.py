@@ -130,11 +130,20 @@ def configure_mlflow() -> None:
         os.environ.setdefault(name, value)
 
 
+def env_manager_of_tag(tag: str | None) -> str:
+    """The env manager for nested steps, from the ``mlflow.project.env`` tag `mlflow run` set.
+
+    `local` leaves no tag; inside a Docker (or Kubernetes) run the image is the environment, so
+    the steps run locally in it.
+    """
+    return tag if tag in ("uv", "virtualenv", "conda") else "local"
+
+
 def env_manager_of(client: MlflowClient, run_id: str | None) -> str:
-    """The environment manager `mlflow run` used for ``run_id`` (it tags all but local)."""
+    """The environment manager `mlflow run` used for ``run_id``, to pass on to nested steps."""
     if run_id is None:
         return "local"
-    return client.get_run(run_id).data.tags.get(TAG_ENV) or "local"
+    return env_manager_of_tag(client.get_run(run_id).data.tags.get(TAG_ENV))
 
 
 def scratch_experiment(client: MlflowClient, name: str) -> str:
