@@ -170,7 +170,8 @@ TAG_DATA_SOURCE = "data_source"
 TAG_EXPERIMENT_SCHEMA = "grocery.data_schema"
 TAG_EXPERIMENT_SCHEMA_DIGEST = "grocery.data_schema_digest"
 TAG_EXPERIMENT_FAMILY = "grocery.model_family"
-# Where the parent run of `main` records the experiment its steps went to, and why.
+# Where the parent run of `main` records the experiment its steps went to, and why (the reason
+# is also a tag of an experiment the rule created beside the product's).
 TAG_EXPERIMENT_CHOSEN = "grocery.experiment"
 TAG_EXPERIMENT_REASON = "grocery.experiment_reason"
 TAG_GATE_DECISION = "gate_decision"

@@ -24,6 +24,7 @@ import pandas as pd
 
 from grocery.catalog import (
     TAG_EXPERIMENT_FAMILY,
+    TAG_EXPERIMENT_REASON,
     TAG_EXPERIMENT_SCHEMA,
     TAG_EXPERIMENT_SCHEMA_DIGEST,
 )
@@ -133,8 +134,27 @@ def route_run(client: object, catalog: object, product: object, schema: list[lis
     choice = choose_experiment(product.experiment, schema, family, tags_of)
     experiment_id = ensure_experiment(client, catalog,
                                       dataclasses.replace(product, experiment=choice.name))
-    held = tags_of(choice.name) or {}
-    if _holds(held) is None:
-        for key, value in choice.tags.items():
+    if _holds(tags_of(choice.name)) is None:
+        tags = dict(choice.tags)
+        if choice.name != product.experiment:
+            tags[TAG_EXPERIMENT_REASON] = choice.reason  # why this sibling exists
+        for key, value in tags.items():
             client.set_experiment_tag(experiment_id, key, value)
     return experiment_id, choice
+
+
+def own_data_schema(data: str, target: str, date_column: str, validation_fraction: float,
+                    split: str) -> tuple[list[list[str]], str]:
+    """The schema of a user's table as prepare will log it, and its content digest (for a cache
+    key: the same path with new rows is new data); a bad table raises prepare's UserError."""
+    import tempfile
+    from pathlib import Path
+
+    from grocery.artifacts import fetch_data
+    from grocery.dataset import content_digest
+    from grocery.validation import read_sales, validate_sales
+
+    with tempfile.TemporaryDirectory(prefix="grocery-data-") as folder:
+        frame = read_sales(fetch_data(data, Path(folder)), data)
+    checked = validate_sales(frame, data, target, date_column, validation_fraction, split)
+    return data_schema(checked, target, date_column), content_digest(checked)

@@ -3,6 +3,7 @@ logged model predicting from the table's raw columns; bad tables end FAILED with
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import mlflow
@@ -12,7 +13,7 @@ import pytest
 
 from grocery.artifacts import fetch_data
 from grocery.catalog import load_catalog, own_product
-from grocery.experiments import data_schema, route_run
+from grocery.experiments import data_schema, own_data_schema, route_run
 from tests.conftest import Store, error_lines, new_store, succeeded
 
 PRODUCT, DEPARTMENT, EXPERIMENT = "sourdough", "bakery", "Sourdough_Models"
@@ -63,6 +64,12 @@ def test_own_csv_end_to_end_and_the_model_takes_the_raw_columns(own_store):
     assert prepare.data.tags["store_dept"] == DEPARTMENT
     assert prepare.data.metrics["train_rows"] == 120
     assert "noise_floor" not in prepare.data.metrics  # real data: its noise is unknown
+    meta = json.loads(Path(store.client.download_artifacts(
+        prepare.info.run_id, "data/prepare.json", str(csv.parent))).read_text())
+    # What main reads to route the run (the experiment rule) is what prepare logged.
+    schema, _ = own_data_schema(str(csv), "units_sold", "day", 0.2, "time")
+    assert meta["schema"] == schema
+    assert schema[1] == ["shelf", "string", "feature"]
 
     succeeded(store.mlflow_run(*exp, entry_point="train",
                                data=f"runs:/{prepare.info.run_id}/data"))
@@ -170,6 +177,7 @@ def test_an_extra_column_lands_in_a_new_experiment(tmp_path):
     tags = store.client.get_experiment(second).tags
     assert "oven (string, feature)" in tags["grocery.data_schema"]
     assert tags["store_dept"] == DEPARTMENT and tags["product"] == PRODUCT
+    assert tags["grocery.experiment_reason"] == moved.reason
     # The old experiment still records the old schema.
     old = store.client.get_experiment(first).tags["grocery.data_schema"]
     assert "oven" not in old
