@@ -55,7 +55,7 @@ def own_store(tmp_path_factory) -> tuple[Store, Path]:
     return store, own_csv(folder)
 
 
-def test_own_csv_end_to_end_and_the_model_takes_the_raw_columns(own_store):
+def test_own_csv_end_to_end_the_gate_and_a_model_on_raw_columns(own_store):
     store, csv = own_store
     exp = ("--experiment-name", EXPERIMENT)
     succeeded(store.mlflow_run(*exp, entry_point="prepare", data=csv, **OWN))
@@ -72,7 +72,7 @@ def test_own_csv_end_to_end_and_the_model_takes_the_raw_columns(own_store):
     assert schema[1] == ["shelf", "string", "feature"]
 
     succeeded(store.mlflow_run(*exp, entry_point="train",
-                               data=f"runs:/{prepare.info.run_id}/data"))
+                               data=f"runs:/{prepare.info.run_id}/data"))  # the default: ridge
     train = newest(store, "train")
     metrics = train.data.metrics
     assert train.data.tags["target"] == "units_sold" and train.data.tags["product"] == PRODUCT
@@ -89,6 +89,25 @@ def test_own_csv_end_to_end_and_the_model_takes_the_raw_columns(own_store):
     register = newest(store, "register")
     assert (register.data.tags["alias"], register.data.tags["gate_decision"]) == (
         "champion", "no-champion")
+
+    # A worse model (the tutorial's forest on 120 rows) is registered but fails the gate.
+    data = f"runs:/{prepare.info.run_id}/data"
+    succeeded(store.mlflow_run(*exp, entry_point="train", data=data, model="random_forest"))
+    forest = newest(store, "train")
+    succeeded(store.mlflow_run(*exp, entry_point="register", train_run_id=forest.info.run_id))
+    gate = newest(store, "register")
+    assert (gate.data.tags["alias"], gate.data.tags["gate_decision"]) == (
+        "challenger", "failed")
+    assert gate.data.tags["champion_version"] == "1"
+    assert gate.data.metrics["champion_rmse"] == pytest.approx(metrics["rmse"])
+    assert gate.data.metrics["candidate_rmse"] == pytest.approx(forest.data.metrics["rmse"])
+    assert gate.data.metrics["candidate_rmse"] > gate.data.metrics["champion_rmse"]
+    assert json.loads(gate.data.tags["gate_thresholds"]) == [
+        {"metric": "rmse", "max_relative_regression": 0.0, "greater_is_better": False,
+         "must_improve": True},
+        {"metric": "mae", "max_relative_regression": 0.05, "greater_is_better": False,
+         "must_improve": False}]
+    assert gate.data.tags["gate_reason"].startswith("fails the gate against champion v1: ")
 
     mlflow.set_tracking_uri(store.uri)
     try:
