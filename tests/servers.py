@@ -105,7 +105,7 @@ class Postgres:
     port: int = field(default_factory=free_port)
 
     def uri(self, database: str) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{database}"
 
     def _as_postgres(self, *command: str) -> None:
         subprocess.run(["runuser", "-u", "postgres", "--", *command], check=True,
