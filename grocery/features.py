@@ -89,9 +89,12 @@ class CalendarLags(TransformerMixin, BaseEstimator):
         for name, lag in LAGS.items():
             out[name] = known.reindex(days - lag).to_numpy()
         for column in self.categorical:
-            # One representation of "missing" for the imputer, whatever the reader produced.
-            values = out[column].astype(object)
-            out[column] = values.where(values.notna(), np.nan)
+            # Categories as text (a reader may give numbers-as-text back as numbers), and one
+            # representation of "missing" for the imputer, whatever the reader produced.
+            missing = out[column].isna().to_numpy()
+            values = out[column].astype(str).to_numpy(dtype=object)
+            values[missing] = np.nan
+            out[column] = values
         return out.drop(columns=[self.date_column])
 
 

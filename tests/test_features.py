@@ -190,3 +190,12 @@ def test_data_schema_kinds_and_roles():
         ["day", "datetime", "date"], ["shelf", "string", "feature"],
         ["temperature", "number", "feature"], ["units", "number", "target"],
         ["count", "integer", "feature"], ["flag", "boolean", "feature"]]
+
+
+def test_categories_read_back_as_numbers_are_still_categories():
+    table = own_table().assign(store=lambda f: np.where(f.index % 2 == 0, "1", "2"))
+    train, validation = table.iloc[:45], table.iloc[45:]
+    model = build_pipeline(CATALOG.model("ridge"), {"alpha": 1.0}, train, "units", "day")
+    model.fit(train, train["units"])
+    as_numbers = validation.assign(store=validation["store"].astype(int))
+    np.testing.assert_allclose(model.predict(as_numbers), model.predict(validation))
