@@ -83,12 +83,16 @@ def version_uri(version: ModelVersion) -> str:
     return f"models:/{version.name}/{version.version}"
 
 
-def load_with_schema(version: ModelVersion) -> tuple[PyFuncModel, list[Column]]:
-    """The version as a pyfunc model and its input columns."""
-    model = mlflow.pyfunc.load_model(version_uri(version))
-    schema = model.metadata.get_input_schema()
+def input_columns(version: ModelVersion) -> list[Column]:
+    """The version's input columns, read from its signature without loading the model."""
+    signature = mlflow.models.get_model_info(version_uri(version)).signature
+    schema = signature.inputs if signature is not None else None
     if schema is None or not schema.has_input_names():
         raise UserError(f"{version.name} v{version.version} has no named input signature")
-    columns = [Column(spec.name, getattr(spec.type, "name", str(spec.type)), spec.required)
-               for spec in schema.inputs]
-    return model, columns
+    return [Column(spec.name, getattr(spec.type, "name", str(spec.type)), spec.required)
+            for spec in schema.inputs]
+
+
+def load_model(version: ModelVersion) -> PyFuncModel:
+    """The version as a pyfunc model."""
+    return mlflow.pyfunc.load_model(version_uri(version))

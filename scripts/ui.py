@@ -70,16 +70,15 @@ def stop(process: subprocess.Popen) -> None:
 def tracking_server(store_uri: str, folder: Path) -> Iterator[str]:
     """``mlflow server`` on ``store_uri`` on a free loopback port; yields its URL.
 
-    Artifacts are not proxied: runs write them straight to ``folder/artifacts``. With proxied
-    artifacts (``mlflow-artifacts:/`` URIs) the prepare step fails, because
-    ``mlflow.data.from_pandas`` finds no dataset source for such a URI.
+    As the tutorial starts it: artifacts are proxied by the server (stored in
+    ``folder/mlartifacts``, seen by runs as ``mlflow-artifacts:/`` URIs).
     """
     port = free_port()
     log = folder / "server.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     command = [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
-               "--backend-store-uri", store_uri, "--no-serve-artifacts",
-               "--default-artifact-root", (folder / "artifacts").as_uri(), "--workers", "1"]
+               "--backend-store-uri", store_uri,
+               "--artifacts-destination", (folder / "mlartifacts").as_uri(), "--workers", "1"]
     with log.open("w") as sink:
         process = subprocess.Popen(command, cwd=folder, env=env, stdout=sink,
                                    stderr=subprocess.STDOUT, start_new_session=True)

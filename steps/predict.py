@@ -16,7 +16,7 @@ from mlflow.tracking import MlflowClient
 from grocery.catalog import load_catalog
 from grocery.errors import exit_on_user_error
 from grocery.forecast import model_inputs, read_table, table_format, with_predictions, write_table
-from grocery.registered import load_with_schema, product_model_ref, resolve, version_uri
+from grocery.registered import input_columns, load_model, product_model_ref, resolve, version_uri
 from grocery.tracking import run_location, step_run
 
 OUTPUT_DIR = "predictions"  # the output's folder among the run's artifacts
@@ -46,8 +46,8 @@ def main() -> None:
             "model_uri": version_uri(version),
         })
         frame = read_table(args.input)
-        model, schema = load_with_schema(version)
-        predictions = model.predict(model_inputs(frame, schema))
+        inputs = model_inputs(frame, input_columns(version))  # checked before the model loads
+        predictions = load_model(version).predict(inputs)
         written = write_table(with_predictions(frame, predictions), Path(args.output).resolve())
         mlflow.log_artifact(str(written), OUTPUT_DIR)
         mlflow.log_metric("rows", len(frame))
