@@ -3,6 +3,7 @@ champion gate that decides them."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import mlflow
@@ -15,7 +16,15 @@ from mlflow.models.evaluation import EvaluationResult
 from mlflow.models.evaluation.validation import ModelValidationFailedException
 from mlflow.tracking import MlflowClient
 
-from grocery.catalog import ALIAS_CHALLENGER, ALIAS_CHAMPION, Catalog, GateThreshold, Product
+from grocery.catalog import (
+    ALIAS_CHALLENGER,
+    ALIAS_CHAMPION,
+    TAG_GATE_DECISION,
+    TAG_REGISTER_RUN,
+    Catalog,
+    GateThreshold,
+    Product,
+)
 
 
 def ensure_registered_model(client: MlflowClient, catalog: Catalog, product: Product) -> str:
@@ -63,6 +72,34 @@ def decide_alias(candidate_rmse: float, champion_rmse: float | None) -> str:
 def register_version(name: str, model_uri: str, tags: dict[str, str]) -> ModelVersion:
     """A new version of ``name`` from ``model_uri``, created with its lineage tags at once."""
     return mlflow.register_model(model_uri, name, tags=tags)
+
+
+def wait_for_earlier_decisions(client: MlflowClient, version: ModelVersion,
+                               timeout: float = 600, poll: float = 0.5) -> list[str]:
+    """Wait until every earlier version whose register run is still running has its decision.
+
+    Version numbers are handed out atomically by the registry, so deciding in version order
+    makes concurrent registrations end as if they had come one after another: each compares
+    itself with the champion its predecessors left. Returns the versions still undecided when
+    ``timeout`` ran out (their register runs died without ending), which are then passed over.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        pending = []
+        for other in client.search_model_versions(f"name = '{version.name}'"):
+            register_run = other.tags.get(TAG_REGISTER_RUN)
+            if (int(other.version) < int(version.version) and register_run
+                    and TAG_GATE_DECISION not in other.tags
+                    and client.get_run(register_run).info.status == "RUNNING"):
+                pending.append(str(other.version))
+        if not pending or time.monotonic() > deadline:
+            return pending
+        time.sleep(poll)
+
+
+def record_decision(client: MlflowClient, version: ModelVersion, decision: str) -> None:
+    """Mark ``version`` as decided, for the registrations queued behind it."""
+    client.set_model_version_tag(version.name, version.version, TAG_GATE_DECISION, decision)
 
 
 # --- The champion gate: candidate and champion scored on the same rows, thresholds applied.

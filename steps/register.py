@@ -24,6 +24,7 @@ from grocery.catalog import (
     TAG_MODEL_URI,
     TAG_PREPARE_RUN,
     TAG_PRODUCT,
+    TAG_REGISTER_RUN,
     TAG_STEP,
     TAG_TRAIN_RUN,
     find_product,
@@ -31,7 +32,13 @@ from grocery.catalog import (
     load_settings,
 )
 from grocery.errors import UserError, exit_on_user_error
-from grocery.registry import ensure_registered_model, gate_version, register_version
+from grocery.registry import (
+    ensure_registered_model,
+    gate_version,
+    record_decision,
+    register_version,
+    wait_for_earlier_decisions,
+)
 from grocery.tracking import TAG_GIT_COMMIT, run_location, step_run
 
 
@@ -74,6 +81,7 @@ def main() -> None:
                 TAG_PRODUCT: product.name,
                 TAG_DEPARTMENT: product.department,
                 TAG_TRAIN_RUN: train_run.info.run_id,
+                TAG_REGISTER_RUN: run.info.run_id,
                 TAG_PREPARE_RUN: train_tags[TAG_PREPARE_RUN],
                 TAG_DATA_DIGEST: train_tags[TAG_DATA_DIGEST],
                 "git_commit": train_tags.get(TAG_GIT_COMMIT, "unknown"),
@@ -86,7 +94,11 @@ def main() -> None:
 
         _, validation, meta = load_prepared(f"runs:/{train_tags[TAG_PREPARE_RUN]}/data")
         rules = load_settings().gate
+        passed_over = wait_for_earlier_decisions(client, version)
         decision = gate_version(client, version, rules, validation, meta.get("target", TARGET))
+        record_decision(client, version, decision.decision)
+        if passed_over:
+            mlflow.set_tag("gate_passed_over", ",".join(passed_over))
 
         mlflow.set_tags({
             "registered_model": name,
