@@ -20,6 +20,17 @@ def server_store(server: TrackingServer, tmp_path) -> Store:
     return Store(uri=server.uri, folder=tmp_path)
 
 
+def start_until_prepared(store: Store, product: str, env: dict) -> subprocess.Popen:
+    """Start a pipeline; return once `main` reports its prepare step FINISHED."""
+    pipeline = subprocess.Popen(store.mlflow_run_command(product=product), env=env,
+                                cwd=store.folder, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    for line in pipeline.stdout:
+        if line.startswith(f"{product} prepare: run ") and "FINISHED" in line:
+            break
+    return pipeline
+
+
 @pytest.mark.parametrize("backend", ["sqlite_server", "postgres_server"])
 def test_the_whole_catalog_against_a_server(backend, request, tmp_path):
     server: TrackingServer = request.getfixturevalue(backend)
@@ -83,14 +94,8 @@ def test_a_lost_server_fails_cleanly_and_a_rerun_reuses_finished_steps(tmp_path)
     server = TrackingServer(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path).start()
     store = server_store(server, tmp_path)
     try:
-        env = store.env(MLFLOW_HTTP_REQUEST_MAX_RETRIES="1",
-                        MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR="0")
-        pipeline = subprocess.Popen(store.mlflow_run_command(product="milk"), env=env,
-                                    cwd=tmp_path, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, text=True)
-        for line in pipeline.stdout:
-            if line.startswith("milk prepare: run ") and "FINISHED" in line:
-                break
+        pipeline = start_until_prepared(store, "milk", store.env(
+            MLFLOW_HTTP_REQUEST_MAX_RETRIES="1", MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR="0"))
         server.stop()
         out, err = pipeline.communicate(timeout=600)
         assert pipeline.returncode != 0
@@ -120,12 +125,7 @@ def test_a_server_down_for_a_few_seconds_does_not_fail_a_step(tmp_path):
     server = TrackingServer(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path).start()
     store = server_store(server, tmp_path)
     try:
-        pipeline = subprocess.Popen(store.mlflow_run_command(product="cheese"), env=store.env(),
-                                    cwd=tmp_path, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, text=True)
-        for line in pipeline.stdout:
-            if line.startswith("cheese prepare: run ") and "FINISHED" in line:
-                break
+        pipeline = start_until_prepared(store, "cheese", store.env())
         server.stop()
         time.sleep(3)
         server.start()
