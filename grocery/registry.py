@@ -175,7 +175,14 @@ def score(model_uri: str, rows: pd.DataFrame, target: str) -> dict[str, float]:
     """mae, mse, rmse and r2 of the model at ``model_uri`` on ``rows``."""
     from grocery.modeling import regression_metrics
 
-    predictions = mlflow.pyfunc.load_model(model_uri).predict(rows)
+    model = mlflow.pyfunc.load_model(model_uri)
+    schema = model.metadata.get_input_schema()
+    inputs = rows
+    if schema is not None and schema.has_input_names():
+        inputs = rows[[name for name in schema.input_names() if name in rows.columns]]
+    # The flavor's own model rather than pyfunc's schema enforcement, which casts dates to
+    # nanoseconds (they end before 1677, and a million synthetic days reach further back).
+    predictions = model.get_raw_model().predict(inputs)
     return regression_metrics(rows[target].to_numpy(), np.asarray(predictions).reshape(-1))
 
 
@@ -188,7 +195,7 @@ def gate_version(client: MlflowClient, version: ModelVersion, rules: tuple[GateT
     if champion is not None:
         try:
             champion_scores = score(f"models:/{champion.name}/{champion.version}", rows, target)
-        except MlflowException as error:
+        except (MlflowException, ValueError, KeyError) as error:
             first = (str(error).strip().splitlines() or ["unknown error"])[0]
             decision = GateDecision(
                 ALIAS_CHALLENGER, GATE_NOT_COMPARABLE,
