@@ -116,8 +116,9 @@ def main() -> None:
         mlflow.log_figure(
             plots.residuals_over_time(validation[date_column], actual, predictions, title),
             f"{PLOTS_DIR}/residuals_over_time.png")
-        figure, importance = plots.feature_importance(model, validation, validation[target],
-                                                      title)
+        figure, importance = plots.feature_importance(
+            model, validation, validation[target], title,
+            labels={target: f"{target} (its lags)", date_column: f"{date_column} (calendar)"})
         mlflow.log_figure(figure, f"{PLOTS_DIR}/permutation_importance.png")
         mlflow.log_dict(importance, f"{PLOTS_DIR}/permutation_importance.json")
 
