@@ -19,6 +19,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -28,6 +29,11 @@ from grocery.catalog import (
     TAG_EXPERIMENT_SCHEMA,
     TAG_EXPERIMENT_SCHEMA_DIGEST,
 )
+
+if TYPE_CHECKING:  # route_run is the one MLflow-facing function here; the rest is pure
+    from mlflow.tracking import MlflowClient
+
+    from grocery.catalog import Catalog, Product
 
 # MLflow keeps tag values up to this length; the digest decides, the text is for people.
 _MAX_TAG = 5000
@@ -119,8 +125,8 @@ def synthetic_schema() -> list[list[str]]:
     return data_schema(generate_sales(product, 8, "2023-10-03", 0), TARGET, DATE)
 
 
-def route_run(client: object, catalog: object, product: object, schema: list[list[str]],
-              family: str) -> tuple[str, ExperimentChoice]:
+def route_run(client: MlflowClient, catalog: Catalog, product: Product,
+              schema: list[list[str]], family: str) -> tuple[str, ExperimentChoice]:
     """The id of the experiment a pipeline of ``schema`` and ``family`` runs in, by the rule,
     created (with the product's tags and the rule's) or claimed on first use."""
     import dataclasses
