@@ -18,6 +18,7 @@ from mlflow.tracking import MlflowClient
 from grocery.catalog import ALIAS_CHAMPION, registered_model_name
 from grocery.errors import UserError
 from grocery.forecast import Column
+from grocery.uris import public_uri
 
 _REFERENCE = re.compile(
     r"^(?:models:/)?(?P<name>[^/@\s]+)(?:/(?P<version>\d+)|@(?P<alias>[\w-]+))$"
@@ -67,7 +68,7 @@ def resolve(client: MlflowClient, ref: ModelRef) -> ModelVersion:
     except MlflowException:
         raise UserError(
             f"no registered model {ref.name!r} in this tracking store "
-            f"({mlflow.get_tracking_uri()}); run the pipeline first"
+            f"({public_uri(mlflow.get_tracking_uri())}); run the pipeline first"
         ) from None
     try:
         if ref.version is not None:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlflow.entities.model_registry import ModelVersion
-from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from grocery.catalog import (
@@ -30,22 +29,6 @@ from grocery.tracking import TAG_GIT_COMMIT
 METRICS = ("mae", "mse", "rmse", "r2")
 TOLERANCE = 1e-9
 PREPARE_PARAMS = ("product", "rows", "end_date", "seed", "validation_fraction", "split")
-
-
-def model_version(client: MlflowClient, reference: str) -> ModelVersion:
-    """The version named by ``<name>/<version>`` or ``<name>@<alias>``."""
-    if "@" in reference:
-        name, _, alias = reference.rpartition("@")
-        fetch = lambda: client.get_model_version_by_alias(name, alias)  # noqa: E731
-    elif "/" in reference:
-        name, _, version = reference.rpartition("/")
-        fetch = lambda: client.get_model_version(name, version)  # noqa: E731
-    else:
-        raise UserError(f"model {reference!r} must be <name>/<version> or <name>@<alias>")
-    try:
-        return fetch()
-    except MlflowException:
-        raise UserError(f"model version {reference!r} does not exist in this registry") from None
 
 
 @dataclass(frozen=True)

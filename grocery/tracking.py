@@ -7,6 +7,7 @@ import os
 import sys
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import mlflow
 from mlflow.entities import Run
@@ -38,6 +39,20 @@ TAG_GIT_COMMIT = "mlflow.source.git.commit"
 TAG_ENV = "mlflow.project.env"
 
 
+def artifact_location(experiment: str) -> str | None:
+    """Where a new experiment keeps its artifacts: beside the database of a SQLite store.
+
+    MLflow's default is ``./mlruns`` of whatever folder the creating process runs in, and steps
+    run in the project folder, so every SQLite store would share the project's ``mlruns`` (and
+    experiment ids, which restart at 1 in each store). A server decides for itself (None).
+    """
+    uri = mlflow.get_tracking_uri()
+    if not uri.startswith("sqlite:///"):
+        return None
+    database = Path(uri.removeprefix("sqlite:///")).resolve()
+    return (database.parent / "mlruns" / experiment).as_uri()
+
+
 def ensure_experiment(client: MlflowClient, catalog: Catalog, product: Product) -> str:
     """The id of the product's experiment, created with its tags on first use.
 
@@ -48,7 +63,9 @@ def ensure_experiment(client: MlflowClient, catalog: Catalog, product: Product) 
     experiment = client.get_experiment_by_name(product.experiment)
     if experiment is None:
         try:
-            return client.create_experiment(product.experiment, tags=tags)
+            return client.create_experiment(
+                product.experiment, artifact_location=artifact_location(product.experiment),
+                tags=tags)
         except MlflowException:
             # Another pipeline may have created it since we looked: use theirs.
             experiment = client.get_experiment_by_name(product.experiment)
@@ -87,10 +104,10 @@ def step_run(step: str, product: Product | None = None) -> Iterator[Run]:
         if product is not None:
             tags[TAG_PRODUCT] = product.name
         mlflow.set_tags(tags)
-        if active.info.experiment_id == DEFAULT_EXPERIMENT_ID and step != "main":
-            hint = f" --experiment-name {product.experiment}" if product else ""
-            print(f"note: this {step} run is in the Default experiment; pass{hint} to keep it "
-                  "with its product", file=sys.stderr)
+        if active.info.experiment_id == DEFAULT_EXPERIMENT_ID:
+            name = product.experiment if product else "<product experiment>"
+            print(f"note: this {step} run is in the Default experiment; pass --experiment-name "
+                  f"{name} to keep it with its product", file=sys.stderr)
         try:
             yield mlflow.get_run(active.info.run_id)
         except UserError as error:
@@ -153,7 +170,8 @@ def scratch_experiment(client: MlflowClient, name: str) -> str:
     if experiment is not None:
         return experiment.experiment_id
     try:
-        return client.create_experiment(name, tags={"grocery.scratch": "true"})
+        return client.create_experiment(name, artifact_location=artifact_location(name),
+                                        tags={"grocery.scratch": "true"})
     except MlflowException:
         return client.get_experiment_by_name(name).experiment_id
 

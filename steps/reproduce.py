@@ -16,7 +16,8 @@ from mlflow.tracking import MlflowClient
 
 from grocery.catalog import TAG_DATA_DIGEST
 from grocery.errors import exit_on_user_error
-from grocery.reproduce import checkout, compare, format_table, model_version, read_lineage
+from grocery.registered import parse_model_ref, resolve
+from grocery.reproduce import checkout, compare, format_table, read_lineage
 from grocery.tracking import env_manager_of, run_location, scratch_experiment
 
 
@@ -29,7 +30,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     client = MlflowClient()
-    version = model_version(client, args.model)
+    version = resolve(client, parse_model_ref(args.model))
     lineage = read_lineage(client, version)
     launcher_id = os.environ.pop("MLFLOW_RUN_ID", None)
     env_manager = env_manager_of(client, launcher_id)

@@ -130,5 +130,5 @@ def test_reproduce_reports_a_version_built_from_a_dirty_tree(tmp_path):
 def test_reproduce_refuses_an_unknown_version(store):
     result = store.mlflow_run(entry_point="reproduce", model=f"{MODEL}/7")
     assert result.returncode != 0
-    assert error_lines(result) == [f"error: model version '{MODEL}/7' does not exist in this "
-                                   "registry"]
+    assert error_lines(result) == [f"error: no registered model '{MODEL}' in this tracking "
+                                   f"store ({store.uri}); run the pipeline first"]
