@@ -61,7 +61,8 @@ def test_steps_run_alone_and_champion_moves_only_on_improvement(milk_store):
 
 
 def test_a_second_pipeline_run_makes_a_new_version(store):
-    succeeded(store.mlflow_run(product="milk", max_depth=1, n_estimators=5))
+    succeeded(store.mlflow_run(product="milk", model="random_forest", max_depth=1,
+                               n_estimators=5))
     succeeded(store.mlflow_run(product="milk"))
     versions = store.client.search_model_versions(f"name = '{MILK.registered_model}'")
     assert sorted(int(v.version) for v in versions) == [1, 2]
