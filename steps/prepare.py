@@ -28,6 +28,8 @@ from grocery.catalog import (
     TAG_DEPARTMENT,
     TAG_PRODUCT,
     TAG_TARGET,
+    Catalog,
+    Product,
     find_product,
     load_catalog,
 )
@@ -71,10 +73,20 @@ def own_sales(args: argparse.Namespace) -> pd.DataFrame:
                           args.validation_fraction, args.split)
 
 
+def known_product(catalog: Catalog, args: argparse.Namespace) -> Product | None:
+    """The product if its name is valid (the run is tagged and hinted with it), else None: the
+    error is raised inside the run, so that the run records it."""
+    try:
+        return find_product(catalog, args.product, args.department) if args.data else (
+            catalog.products.get(args.product))
+    except UserError:
+        return None
+
+
 def main() -> None:
     args = parse_args()
     catalog = load_catalog()
-    with step_run("prepare", catalog.products.get(args.product)) as run:
+    with step_run("prepare", known_product(catalog, args)) as run:
         if args.data:
             product = find_product(catalog, args.product, args.department)
         else:
