@@ -10,6 +10,7 @@ from grocery.errors import UserError
 from grocery.modeling import resolve_hyperparameters
 
 PREPARE_PARAMS = ("rows", "end_date", "seed", "validation_fraction", "split")
+OWN_DATA_PARAMS = ("data", "target", "date_column", "department")
 
 
 def extra_params(rest: list[str]) -> dict[str, str]:
@@ -22,7 +23,7 @@ def extra_params(rest: list[str]) -> dict[str, str]:
 def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
     """The parameters `main` and `pipeline` share: product, prepare's, model, use_cache."""
     parser.add_argument("--product", required=True)
-    for name in PREPARE_PARAMS:
+    for name in (*PREPARE_PARAMS, *OWN_DATA_PARAMS):
         parser.add_argument(f"--{name.replace('_', '-')}", required=True)
     parser.add_argument("--model", required=True)
     parser.add_argument("--use-cache", required=True)
@@ -45,7 +46,8 @@ def pipeline_settings(args: argparse.Namespace, hyperparameters: dict[str, str],
         raise UserError(f"use_cache must be true or false, got {args.use_cache!r}")
     resolved = resolve_hyperparameters(load_catalog().model(args.model), hyperparameters)
     return PipelineSettings(
-        prepare_params={name: str(getattr(args, name)) for name in PREPARE_PARAMS},
+        prepare_params={name: str(getattr(args, name))
+                        for name in (*PREPARE_PARAMS, *OWN_DATA_PARAMS)},
         train_params={"model": args.model, **hyperparameters},
         train_resolved={"model": args.model, **resolved},
         env_manager=env_manager,

@@ -17,7 +17,13 @@ from mlflow.exceptions import ExecutionException
 from mlflow.tracking import MlflowClient
 
 from grocery.cache import TAG_CACHE_OUTPUT, cache_key, find_cached, remember
-from grocery.catalog import TAG_PRODUCT, TAG_STEP, Product
+from grocery.catalog import (
+    TAG_EXPERIMENT_CHOSEN,
+    TAG_EXPERIMENT_REASON,
+    TAG_PRODUCT,
+    TAG_STEP,
+    Product,
+)
 from grocery.tracking import fail_run, provenance_tags, run_location
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -40,6 +46,7 @@ class ProductResult:
     model_version: str | None = None
     alias: str | None = None
     error: str | None = None
+    experiment: str | None = None  # where the experiment rule sent it
 
 
 @dataclass(frozen=True)
@@ -103,7 +110,14 @@ def run_steps(product: Product, experiment_id: str, settings: PipelineSettings) 
         return run
 
     prepare_params = {"product": product.name, **settings.prepare_params}
-    prepare = execute("prepare", prepare_params, prepare_params, None)
+    own_data_digest = None
+    if prepare_params.get("data"):  # the same path with new rows is new data: key on content
+        from grocery.experiments import own_data_schema
+
+        own_data_digest = own_data_schema(
+            prepare_params["data"], prepare_params["target"], prepare_params["date_column"],
+            float(prepare_params["validation_fraction"]), prepare_params["split"])[1]
+    prepare = execute("prepare", prepare_params, prepare_params, own_data_digest)
     train = execute(
         "train",
         {"data": f"runs:/{prepare.info.run_id}/data", **settings.train_params},
@@ -141,7 +155,11 @@ def run_product(
         run_name=None if run_id else f"{product.name}-pipeline",
     ) as parent:
         record_pipeline(launcher_id, product, parent.info.run_id)
-        print(f"{product.name} pipeline: run {parent.info.run_id} in {product.experiment} "
+        experiment = MlflowClient().get_experiment(experiment_id)
+        mlflow.set_tags({TAG_EXPERIMENT_CHOSEN: experiment.name,
+                         TAG_EXPERIMENT_REASON: experiment.tags.get(
+                             TAG_EXPERIMENT_REASON, "the product's own experiment")})
+        print(f"{product.name} pipeline: run {parent.info.run_id} in {experiment.name} "
               f"({run_location(parent)}), env manager {settings.env_manager}", flush=True)
         try:
             run_steps(product, experiment_id, settings)
@@ -166,6 +184,7 @@ def result_of(product: Product, parent: Run) -> ProductResult:
         model_version=tags.get("model_version"),
         alias=tags.get("alias"),
         error=tags.get("grocery.error"),
+        experiment=tags.get(TAG_EXPERIMENT_CHOSEN),
     )
 
 
@@ -208,7 +227,7 @@ def summary_table(results: list[ProductResult]) -> str:
     rows = [
         (
             r.product.name,
-            r.product.experiment,
+            r.experiment or r.product.experiment,
             f"{r.metrics['rmse']:.2f}" if "rmse" in r.metrics else "-",
             r.model_version or "-",
             r.alias or "-",

@@ -28,7 +28,8 @@ from grocery.tracking import TAG_GIT_COMMIT
 
 METRICS = ("mae", "mse", "rmse", "r2")
 TOLERANCE = 1e-9
-PREPARE_PARAMS = ("product", "rows", "end_date", "seed", "validation_fraction", "split")
+PREPARE_PARAMS = ("product", "rows", "end_date", "seed", "validation_fraction", "split",
+                  "data", "target", "date_column", "department")
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ def read_lineage(client: MlflowClient, version: ModelVersion) -> Lineage:
         repository=repository,
         commit=commit,
         dirty=train.data.tags.get(TAG_GIT_DIRTY, "unknown"),
-        prepare_params={k: prepare.data.params[k] for k in PREPARE_PARAMS},
+        prepare_params={k: prepare.data.params[k] for k in PREPARE_PARAMS
+                        if k in prepare.data.params},
         train_params={"model": train.data.params["model"],
                       **{k: str(v) for k, v in hyperparameters.items()}},
         data_digest=prepare.data.tags[TAG_DATA_DIGEST],

@@ -13,11 +13,12 @@ import sys
 
 from mlflow.tracking import MlflowClient
 
-from grocery.catalog import load_catalog
+from grocery.catalog import find_product, load_catalog
 from grocery.cli import add_pipeline_arguments, extra_params, pipeline_settings
 from grocery.errors import UserError, exit_on_user_error
+from grocery.experiments import own_data_schema, route_run, synthetic_schema
 from grocery.pipeline import fan_out, run_product, summary_table
-from grocery.tracking import configure_mlflow, ensure_experiment, env_manager_of
+from grocery.tracking import configure_mlflow, env_manager_of
 
 
 def main() -> None:
@@ -42,14 +43,24 @@ def run_pipelines(launcher_id: str | None) -> str:
     add_pipeline_arguments(parser)
     parser.add_argument("--max-parallel", type=int, required=True)
     args, rest = parser.parse_known_args()
-    products = load_catalog().resolve(args.product)
+    catalog = load_catalog()
+    if args.data:  # a user's own table: one product, in the catalog or not
+        products = [find_product(catalog, args.product, args.department)]
+    else:
+        products = catalog.resolve(args.product)
     if args.max_parallel < 0:
         raise UserError(f"max_parallel must be 0 (one per core) or more, got {args.max_parallel}")
     max_parallel = args.max_parallel or os.cpu_count() or 1
 
     client = MlflowClient()
     settings = pipeline_settings(args, extra_params(rest), env_manager_of(client, launcher_id))
-    experiments = [(p, ensure_experiment(client, load_catalog(), p)) for p in products]
+    # The tutorial's rule: a run whose data schema or model family differs from what a
+    # product's experiment holds goes to a new experiment (grocery/experiments.py).
+    schema = (own_data_schema(args.data, args.target, args.date_column,
+                              float(args.validation_fraction), args.split)[0]
+              if args.data else synthetic_schema())
+    family = catalog.model(args.model).family
+    experiments = [(p, route_run(client, catalog, p, schema, family)[0]) for p in products]
 
     if len(experiments) == 1:
         (product, experiment_id), = experiments

@@ -59,8 +59,8 @@ def test_cache_reruns_exactly_what_changed(setup):
     assert pipeline(store, project) == ALL_REUSED
 
     # A train parameter: train and register only. Spelling a default out changes nothing.
-    assert pipeline(store, project, max_depth=5) == {**NONE_REUSED, "prepare": True}
-    assert pipeline(store, project, max_depth=6) == ALL_REUSED
+    assert pipeline(store, project, alpha=0.5) == {**NONE_REUSED, "prepare": True}
+    assert pipeline(store, project, alpha=1.0) == ALL_REUSED
 
     # A prepare parameter: all three.
     assert pipeline(store, project, seed=1) == NONE_REUSED
