@@ -1,39 +1,46 @@
 """The single-process floor: the work of one product's pipeline in one Python process.
 
-Generates the same data, fits the same model, logs the same params, metrics and model, and
-registers it, with no `mlflow run`, no step processes and no cache.
+Generates the same data, fits the same model (the default model behind the feature pipeline),
+logs the same params, metrics and model, and registers it, with no `mlflow run`, no step
+processes, no cache, no baselines, pictures or champion gate.
 """
 
 from __future__ import annotations
 
 import sys
+import tempfile
+from pathlib import Path
 
 import mlflow
-from mlflow.models import infer_signature
 
-from grocery.catalog import load_catalog
-from grocery.dataset import features_and_target, generate_sales, split_sales
-from grocery.modeling import build_estimator, regression_metrics, resolve_hyperparameters
+from grocery.catalog import load_catalog, load_settings
+from grocery.dataset import DATE, TARGET, generate_sales, split_sales
+from grocery.modeling import build_pipeline, regression_metrics, resolve_hyperparameters
 from grocery.requirements import pinned_requirements
+from grocery.signature import raw_columns_signature
+from steps.train import MODEL_CODE, PACKAGE_DIR
 
 
 def main(product_name: str) -> None:
-    catalog = load_catalog()
-    product, choice = catalog.product(product_name), catalog.model("random_forest")
+    catalog, settings = load_catalog(), load_settings()
+    product, choice = catalog.product(product_name), catalog.model(settings.default_model)
     mlflow.set_experiment(product.experiment)
-    with mlflow.start_run():
+    with mlflow.start_run(), tempfile.TemporaryDirectory() as folder:
         train, validation = split_sales(generate_sales(product, 1000, "2023-10-03", 9999), 0.2)
-        x_train, y_train = features_and_target(train)
-        x_val, y_val = features_and_target(validation)
-        estimator = build_estimator(choice, resolve_hyperparameters(choice, {}))
-        estimator.fit(x_train, y_train)
-        predictions = estimator.predict(x_val)
-        mlflow.log_params(estimator.get_params())
-        mlflow.log_metrics(regression_metrics(y_val.to_numpy(), predictions))
+        params = resolve_hyperparameters(choice, {})
+        model = build_pipeline(choice, params, train, TARGET, DATE).fit(train, train[TARGET])
+        predictions = model.predict(validation)
+        mlflow.log_params(model.named_steps["model"].get_params())
+        mlflow.log_metrics(regression_metrics(validation[TARGET].to_numpy(), predictions))
+        code = Path(folder) / PACKAGE_DIR.name
+        code.mkdir()
+        for file in MODEL_CODE:
+            (code / file).write_bytes((PACKAGE_DIR / file).read_bytes())
         info = mlflow.sklearn.log_model(
-            estimator, name="model", signature=infer_signature(x_val, predictions),
-            input_example=x_val.head(5), pip_requirements=pinned_requirements(),
-            serialization_format="skops", skops_trusted_types=list(choice.skops_trusted_types),
+            model, name="model", signature=raw_columns_signature(validation, predictions, TARGET),
+            input_example=validation.head(5), pip_requirements=pinned_requirements(),
+            code_paths=[str(code)], serialization_format="skops",
+            skops_trusted_types=[*choice.skops_trusted_types, *settings.pipeline_trusted_types],
         )
         mlflow.register_model(info.model_uri, product.registered_model)
 
