@@ -36,7 +36,9 @@ def test_lineage_text_by_alias_names_every_link(champion):
                                 f"v{facts['version'].version}", "@champion"]
     assert f"train    run {train.info.run_id} (cheese-train) FINISHED in Cheese_Models" in lines
     flat = " ".join(text.split())  # params and metrics wrap over lines
-    assert "max_depth=6" in flat and "n_estimators=100" in flat and "random_state=888" in flat
+    # The default model's hyperparameters, as the train run logged them.
+    assert f"model={train.data.params['model']}" in flat
+    assert f"alpha={train.data.params['alpha']}" in flat
     assert f"rmse={train.data.metrics['rmse']:.6g}" in flat
     assert f"prepare  run {prepare.info.run_id} (cheese-prepare) FINISHED in Cheese_Models" in lines
     datasets = {t[1]: t for t in (line.split() for line in lines) if t[0] == "dataset"}
