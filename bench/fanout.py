@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from bench.report import machine, median, table, timed, write_section
-from tests.servers import TrackingServer
+from scripts.services import TrackingServer
 
 PROJECT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -46,8 +46,10 @@ def pipeline_settings(args: argparse.Namespace, hyperparameters: dict[str, str],
         raise UserError(f"use_cache must be true or false, got {args.use_cache!r}")
     resolved = resolve_hyperparameters(load_catalog().model(args.model), hyperparameters)
     return PipelineSettings(
+        # Empty own-data parameters are left to their defaults: `mlflow run` would log an empty
+        # string as its shell-quoted form, ''.
         prepare_params={name: str(getattr(args, name))
-                        for name in (*PREPARE_PARAMS, *OWN_DATA_PARAMS)},
+                        for name in (*PREPARE_PARAMS, *OWN_DATA_PARAMS) if getattr(args, name)},
         train_params={"model": args.model, **hyperparameters},
         train_resolved={"model": args.model, **resolved},
         env_manager=env_manager,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -30,6 +31,12 @@ METRICS = ("mae", "mse", "rmse", "r2")
 TOLERANCE = 1e-9
 PREPARE_PARAMS = ("product", "rows", "end_date", "seed", "validation_fraction", "split",
                   "data", "target", "date_column", "department")
+
+
+def logged_value(param: str) -> str:
+    """A parameter as it was passed: `mlflow run` logs values shell-quoted (``''`` for empty)."""
+    words = shlex.split(param) if param else []
+    return words[0] if len(words) == 1 else param
 
 
 @dataclass(frozen=True)
@@ -59,8 +66,8 @@ def read_lineage(client: MlflowClient, version: ModelVersion) -> Lineage:
         repository=repository,
         commit=commit,
         dirty=train.data.tags.get(TAG_GIT_DIRTY, "unknown"),
-        prepare_params={k: prepare.data.params[k] for k in PREPARE_PARAMS
-                        if k in prepare.data.params},
+        prepare_params={k: v for k in PREPARE_PARAMS
+                        if (v := logged_value(prepare.data.params.get(k, "")))},
         train_params={"model": train.data.params["model"],
                       **{k: str(v) for k, v in hyperparameters.items()}},
         data_digest=prepare.data.tags[TAG_DATA_DIGEST],

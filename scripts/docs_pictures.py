@@ -17,7 +17,8 @@ import tempfile
 from pathlib import Path
 
 from grocery.catalog import load_catalog
-from scripts.ui import BIN, CHROMIUM, browser_page, tracking_server
+from scripts.services import BIN
+from scripts.ui import CHROMIUM, browser_page, tracking_server
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DOCS = PROJECT_DIR / "docs"

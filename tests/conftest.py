@@ -101,7 +101,7 @@ def copy_project(destination: Path) -> Path:
 @pytest.fixture(scope="session")
 def sqlite_server(tmp_path_factory):
     """One real `mlflow server` (SQLite, proxied artifacts) for the whole session."""
-    from tests.servers import TrackingServer
+    from scripts.services import TrackingServer
 
     folder = tmp_path_factory.mktemp("sqlite-server")
     server = TrackingServer(f"sqlite:///{folder / 'mlflow.db'}", folder).start()
@@ -112,7 +112,7 @@ def sqlite_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def postgres():
     """A PostgreSQL cluster on loopback for the whole session."""
-    from tests.servers import Postgres, scratch_folder
+    from scripts.services import Postgres, scratch_folder
 
     database = Postgres(scratch_folder("grocery-postgres-")).start()
     yield database
@@ -123,7 +123,7 @@ def postgres():
 @pytest.fixture(scope="session")
 def postgres_server(postgres, tmp_path_factory):
     """One real `mlflow server` on PostgreSQL (proxied artifacts) for the whole session."""
-    from tests.servers import TrackingServer
+    from scripts.services import TrackingServer
 
     server = TrackingServer(postgres.create_database("mlflow"),
                             tmp_path_factory.mktemp("postgres-server")).start()

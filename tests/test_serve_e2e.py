@@ -3,37 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from scripts.services import free_port, start, stop, wait_until_ready
 from tests.champion import CHEESE, Champion, shared_champion
 from tests.conftest import BIN, succeeded
-
-READY_SECONDS = 120
 
 
 @dataclass
 class Server:
     url: str
     champion: Champion
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def post(url: str, body: bytes) -> tuple[int, dict]:
@@ -47,22 +34,6 @@ def post(url: str, body: bytes) -> tuple[int, dict]:
         return error.code, json.loads(error.read() or b"{}")
 
 
-def wait_until_ready(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + READY_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"mlflow models serve exited {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/ping", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"mlflow models serve did not answer /ping in {READY_SECONDS} s:\n"
-                f"{log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Server]:
     champion = shared_champion(tmp_path_factory)
@@ -71,22 +42,14 @@ def server(tmp_path_factory) -> Iterator[Server]:
     command = [str(BIN / "mlflow"), "models", "serve", "-m",
                f"models:/{CHEESE.registered_model}@champion", "--env-manager", "local",
                "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    with log.open("w") as sink:
-        # Its own process group, so teardown stops the server and every worker it started.
-        process = subprocess.Popen(command, env=champion.store.env(), cwd=champion.store.folder,
-                                   stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+    # Its own process group, so teardown stops the server and every worker it started.
+    process = start(command, log, champion.store.folder, champion.store.env())
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_until_ready(url, process, log)
+        wait_until_ready(f"{url}/ping", process, log)
         yield Server(url=url, champion=champion)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop(process)
 
 
 def test_served_champion_answers_like_predict(server, tmp_path):
