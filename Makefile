@@ -5,6 +5,9 @@ BIN := $(abspath $(VENV))/bin
 # `mlflow run --env-manager local` runs `python` from PATH: make it the project's venv.
 export PATH := $(BIN):$(PATH)
 PRODUCT ?= dairy
+# `mlflow run` prints the address of the run it made, credentials in the tracking URI included,
+# unless told not to (docs/team-server.md).
+export MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT ?= true
 
 .PHONY: run test lint clean postgresql
 
