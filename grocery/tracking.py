@@ -33,8 +33,6 @@ warnings.filterwarnings("ignore", message="Hint: Inferred schema contains intege
 
 DEFAULT_EXPERIMENT_ID = "0"
 TAG_ERROR = "grocery.error"
-TAG_ENTRY_POINT = "mlflow.project.entryPoint"
-TAG_PARENT = "mlflow.parentRunId"
 TAG_GIT_COMMIT = "mlflow.source.git.commit"
 TAG_ENV = "mlflow.project.env"
 

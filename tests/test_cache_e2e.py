@@ -8,10 +8,10 @@ from urllib.parse import urlparse
 
 import pytest
 
+from grocery.pipeline import STEPS
 from tests.conftest import Store, copy_project, new_store, succeeded
 
 PRODUCT = "cheese"
-STEPS = ("prepare", "train", "register")
 
 
 @pytest.fixture(scope="module")
