@@ -6,6 +6,7 @@ process (the `pipeline` entry point), at most ``max_parallel`` at a time.
 
 from __future__ import annotations
 
+import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from grocery.catalog import (
 from grocery.tracking import fail_run, provenance_tags, run_location
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+# The run `mlflow run` made for `main`, passed to the product pipelines it starts in parallel.
+LAUNCHER_ENV = "GROCERY_LAUNCHER_RUN_ID"
 STEPS = ("prepare", "train", "register")
 
 
@@ -196,25 +199,33 @@ def fan_out(
 ) -> list[ProductResult]:
     """Run each (product, experiment id) pipeline in its own process, ``max_parallel`` at once.
 
-    A failing product does not stop the others; each outcome is read back from its parent run.
+    Each is the `pipeline` entry point started by ``mlflow.run`` from a worker thread (its
+    command runs directly, without a second `mlflow run` process per product). A failing product
+    does not stop the others; each outcome is read back from its parent run, which the pipeline
+    names on the launcher run as soon as it starts.
     """
     client = MlflowClient()
+    if launcher_id:
+        os.environ[LAUNCHER_ENV] = launcher_id
 
     def one(product: Product, experiment_id: str) -> ProductResult:
-        submitted = mlflow.run(
-            str(PROJECT_DIR),
-            entry_point="pipeline",
-            parameters={"product": product.name, **settings.as_parameters()},
-            experiment_id=experiment_id,
-            run_name=f"{product.name}-pipeline",
-            env_manager=settings.env_manager,
-            synchronous=False,
-        )
-        record_pipeline(launcher_id, product, submitted.run_id)
-        if not submitted.wait():
-            print(f"error: {product.name} pipeline failed (run {submitted.run_id})",
-                  file=sys.stderr, flush=True)
-        return result_of(product, client.get_run(submitted.run_id))
+        try:
+            run_id = mlflow.run(
+                str(PROJECT_DIR),
+                entry_point="pipeline",
+                parameters={"product": product.name, **settings.as_parameters()},
+                experiment_id=experiment_id,
+                run_name=f"{product.name}-pipeline",
+                env_manager=settings.env_manager,
+                synchronous=True,
+            ).run_id
+        except ExecutionException as error:
+            print(f"error: {product.name} pipeline failed: {error}", file=sys.stderr, flush=True)
+            tags = client.get_run(launcher_id).data.tags if launcher_id else {}
+            run_id = tags.get(f"pipeline.{product.name}")
+        if run_id is None:
+            return ProductResult(product, None, status="FAILED")
+        return result_of(product, client.get_run(run_id))
 
     with ThreadPoolExecutor(max_workers=max_parallel) as pool:
         futures = [pool.submit(one, product, experiment_id) for product, experiment_id in products]

@@ -14,7 +14,7 @@ from mlflow.tracking import MlflowClient
 from grocery.catalog import find_product, load_catalog
 from grocery.cli import add_pipeline_arguments, extra_params, pipeline_settings
 from grocery.errors import exit_on_user_error
-from grocery.pipeline import run_product
+from grocery.pipeline import LAUNCHER_ENV, run_product
 from grocery.tracking import configure_mlflow, env_manager_of
 
 
@@ -28,7 +28,8 @@ def main() -> None:
     client = MlflowClient()
     settings = pipeline_settings(args, extra_params(rest), env_manager_of(client, run_id))
     run = client.get_run(run_id)
-    result = run_product(product, run.info.experiment_id, settings, run_id=run_id)
+    result = run_product(product, run.info.experiment_id, settings, run_id=run_id,
+                         launcher_id=os.environ.get(LAUNCHER_ENV))
     if result.status != "FINISHED":
         raise SystemExit(1)
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from grocery.catalog import load_catalog
-from tests.conftest import Store, new_store, succeeded
+from tests.conftest import Store, copy_project, new_store, succeeded
 
 CATALOG = load_catalog()
 DAIRY = CATALOG.resolve("dairy")
@@ -128,3 +128,24 @@ def test_default_holds_no_step_runs_and_the_launcher_names_the_pipelines(dairy):
     for product in DAIRY:
         line = next(x for x in table if x.startswith(product.name + " "))
         assert product.experiment in line and "champion" in line and "FINISHED" in line
+
+
+def test_one_failing_product_does_not_stop_the_others(tmp_path):
+    project = copy_project(tmp_path / "project")
+    prepare = project / "steps" / "prepare.py"
+    # A fault only cheese meets: its prepare step dies at once.
+    prepare.write_text(prepare.read_text().replace(
+        "def main() -> None:\n",
+        "def main() -> None:\n    if '--product' in sys.argv and 'cheese' in sys.argv:\n"
+        "        raise SystemExit('injected failure')\n", 1).replace(
+        "import argparse\n", "import argparse\nimport sys\n", 1))
+    store = new_store(tmp_path / "store")
+    result = store.mlflow_run(project=project, product="dairy")
+    assert result.returncode != 0
+    table = result.stdout.splitlines()
+    table = table[max(i for i, x in enumerate(table) if x.startswith("product ")):]
+    rows = {line.split()[0]: line.split() for line in table[2:] if line.strip()}
+    assert rows["milk"][-1] == "FINISHED" and rows["milk"][-2] == "champion"
+    assert rows["cheese"][-1] == "FAILED"
+    assert store.client.get_model_version_by_alias("grocery-forecasting-milk", "champion")
+    assert not store.client.search_model_versions("name = 'grocery-forecasting-cheese'")
