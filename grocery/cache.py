@@ -11,7 +11,7 @@ import hashlib
 import json
 
 import mlflow
-from mlflow.entities import Run
+from mlflow.entities import Run, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
@@ -75,8 +75,11 @@ def find_cached(client: MlflowClient, experiment_id: str, step: str, key: str) -
 
 
 def remember(client: MlflowClient, step: str, run_id: str, key: str) -> Run:
-    """Make a finished run a cache entry; return it with its tags."""
+    """Make a finished run a cache entry; return it with its tags.
+
+    Output and key are written in one request, so no run is ever keyed without its output.
+    """
     run = client.get_run(run_id)
-    client.set_tag(run_id, TAG_CACHE_OUTPUT, step_output(step, run, key))
-    client.set_tag(run_id, TAG_CACHE_KEY, key)
+    client.log_batch(run_id, tags=[RunTag(TAG_CACHE_OUTPUT, step_output(step, run, key)),
+                                   RunTag(TAG_CACHE_KEY, key)])
     return client.get_run(run_id)
