@@ -13,20 +13,20 @@ from pathlib import Path
 
 import mlflow
 
-from grocery.catalog import load_catalog, load_settings
+from grocery.config import load_config, pinned_requirements
 from grocery.dataset import DATE, TARGET, generate_sales, split_sales
 from grocery.modeling import build_pipeline, regression_metrics, resolve_hyperparameters
-from grocery.requirements import pinned_requirements
 from grocery.signature import raw_columns_signature
 from steps.train import MODEL_CODE, PACKAGE_DIR
 
 
 def main(product_name: str) -> None:
-    catalog, settings = load_catalog(), load_settings()
-    product, choice = catalog.product(product_name), catalog.model(settings.default_model)
+    config = load_config()
+    product, choice = config.product(product_name), config.model(config.default_model)
     mlflow.set_experiment(product.experiment)
     with mlflow.start_run(), tempfile.TemporaryDirectory() as folder:
-        train, validation = split_sales(generate_sales(product, 1000, "2023-10-03", 9999), 0.2)
+        sales = generate_sales(config.generators[product.name], 1000, "2023-10-03", 9999)
+        train, validation = split_sales(sales, 0.2)
         params = resolve_hyperparameters(choice, {})
         model = build_pipeline(choice, params, train, TARGET, DATE).fit(train, train[TARGET])
         predictions = model.predict(validation)
@@ -40,7 +40,7 @@ def main(product_name: str) -> None:
             model, name="model", signature=raw_columns_signature(validation, predictions, TARGET),
             input_example=validation.head(5), pip_requirements=pinned_requirements(),
             code_paths=[str(code)], serialization_format="skops",
-            skops_trusted_types=[*choice.skops_trusted_types, *settings.pipeline_trusted_types],
+            skops_trusted_types=config.trusted_types(choice),
         )
         mlflow.register_model(info.model_uri, product.registered_model)
 

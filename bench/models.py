@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from bench.report import machine, table, write_section
-from grocery.catalog import load_catalog, load_settings
+from grocery.config import load_config
 from grocery.dataset import (
     DATE,
     TARGET,
@@ -41,12 +41,13 @@ DEFAULT_SEEDS = (9999, 1, 2)
 
 def scores(seeds: tuple[int, ...]) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
     """{model: {product: median rmse_to_noise}} and {model: median seconds to fit}."""
-    catalog = load_catalog()
+    catalog = load_config()
     ratios: dict[str, dict[str, list[float]]] = {}
     seconds: dict[str, list[float]] = {}
     for product in catalog.products.values():
         for seed in seeds:
-            frame, noise = simulate_sales(product, 1000, "2023-10-03", seed)
+            generator = catalog.generators[product.name]
+            frame, noise = simulate_sales(generator, 1000, "2023-10-03", seed)
             train, validation = split_sales(frame, 0.2)
             floor = noise_floor(noise, validation.index)
             actual = validation[TARGET].to_numpy()
@@ -63,7 +64,7 @@ def scores(seeds: tuple[int, ...]) -> tuple[dict[str, dict[str, float]], dict[st
 
 def _fit_predict(name: str, train: pd.DataFrame, validation: pd.DataFrame) -> np.ndarray:
     """Validation forecasts of a catalog model (or of the tutorial's reference)."""
-    catalog = load_catalog()
+    catalog = load_config()
     if name == REFERENCE:
         choice = catalog.model("random_forest")
         x_train, y_train = features_and_target(train)
@@ -77,7 +78,7 @@ def _fit_predict(name: str, train: pd.DataFrame, validation: pd.DataFrame) -> np
 
 def main(seeds: tuple[int, ...]) -> None:
     medians, seconds = scores(seeds)
-    products = list(load_catalog().products)
+    products = list(load_config().products)
     header = ["model", *products, "worst", "mean", "fit s"]
     rows = []
     for name, by_product in medians.items():
@@ -86,7 +87,7 @@ def main(seeds: tuple[int, ...]) -> None:
                      f"{statistics.mean(values):.3f}", f"{seconds[name]:.2f}"])
     best = min((name for name in medians if name != REFERENCE),
                key=lambda name: statistics.mean(medians[name].values()))
-    default = load_settings().default_model
+    default = load_config().default_model
     text = table(header, rows)
     print(text)
     print(f"lowest mean rmse_to_noise: {best}; catalog default_model: {default}")

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from bench.report import machine, median, table, write_section
-from grocery.catalog import load_settings
+from grocery.config import load_config
 
 PROJECT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -91,7 +91,7 @@ def main(rounds: int, sizes: tuple[int, ...]) -> None:
 
 `.venv/bin/python -m bench.scale {rounds} {' '.join(map(str, sizes))}`: medians of {rounds}
 round(s), each a fresh SQLite store; `mlflow run . -e prepare|train --env-manager local`,
-product apples, model `{load_settings().default_model}` (the default). Seconds are wall time of
+product apples, model `{load_config().default_model}` (the default). Seconds are wall time of
 the whole `mlflow run`, most of it the fixed cost of starting MLflow and Python (the last column
 is what the rows themselves cost); MiB is the peak resident set of the step's processes. Target:
 near-linear growth, peak memory under 2 GiB at 10^6 rows. Other work shared the 2 cores while

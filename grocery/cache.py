@@ -16,7 +16,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from grocery.artifacts import DATA_DIR, META_FILE, TRAIN_FILE, VALIDATION_FILE
-from grocery.catalog import TAG_DATA_DIGEST, TAG_MODEL_URI
+from grocery.names import TAG_DATA_DIGEST, TAG_MODEL_URI
 from grocery.provenance import code_digest
 
 TAG_CACHE_KEY = "grocery.cache.key"

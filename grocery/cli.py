@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from grocery.catalog import load_catalog
+from grocery.config import load_config
 from grocery.dataset import split_sizes
 from grocery.errors import UserError
 from grocery.modeling import resolve_hyperparameters
@@ -44,7 +44,7 @@ def pipeline_settings(args: argparse.Namespace, hyperparameters: dict[str, str],
     split_sizes(rows, fraction, args.split)
     if args.use_cache not in ("true", "false"):
         raise UserError(f"use_cache must be true or false, got {args.use_cache!r}")
-    resolved = resolve_hyperparameters(load_catalog().model(args.model), hyperparameters)
+    resolved = resolve_hyperparameters(load_config().model(args.model), hyperparameters)
     return PipelineSettings(
         # Empty own-data parameters are left to their defaults: `mlflow run` would log an empty
         # string as its shell-quoted form, ''.

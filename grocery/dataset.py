@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from grocery.catalog import Product
+from grocery.config import Generator
 from grocery.errors import UserError
 
 TARGET = "demand"
@@ -45,18 +45,18 @@ def seasonal_effect(months: np.ndarray, peak_month: int) -> np.ndarray:
     return np.cos(2 * np.pi * (months - peak_month) / 12)
 
 
-def generate_sales(product: Product, rows: int, end_date: str, seed: int) -> pd.DataFrame:
+def generate_sales(generator: Generator, rows: int, end_date: str, seed: int) -> pd.DataFrame:
     """Daily sales of one product for ``rows`` days ending on ``end_date``.
 
     The tutorial's formula and draw order (temperature, rainfall, holiday, price, promotion,
     noise) from one seeded generator, with a fixed end date instead of "now", so the same
     arguments always give the same frame. Returns the tutorial's columns.
     """
-    return simulate_sales(product, rows, end_date, seed)[0]
+    return simulate_sales(generator, rows, end_date, seed)[0]
 
 
 def simulate_sales(
-    product: Product, rows: int, end_date: str, seed: int
+    generator: Generator, rows: int, end_date: str, seed: int
 ) -> tuple[pd.DataFrame, pd.Series]:
     """``generate_sales``'s frame and the noise each row's demand holds, on the same index.
 
@@ -72,8 +72,8 @@ def simulate_sales(
     rng = np.random.RandomState(seed)  # the legacy stream np.random.seed() gives the tutorial
     dates = pd.date_range(end=end, periods=rows, freq="D")
     months = dates.month.to_numpy()
-    base = product.base_demand
-    low, high = product.price_range
+    base = generator.base_demand
+    low, high = generator.price_range
     price_scale = ((low + high) / 2) / _APPLES_MID_PRICE
 
     temperature = rng.uniform(10, 35, rows)
@@ -81,17 +81,17 @@ def simulate_sales(
     holiday = rng.choice([0, 1], rows, p=[0.97, 0.03])
     price = rng.uniform(low, high, rows)
     promo_draw = rng.choice([0, 1], rows, p=[0.85, 0.15])
-    noise = rng.normal(0, product.noise_std, rows)
+    noise = rng.normal(0, generator.noise_std, rows)
 
     weekend = (dates.day_of_week >= 5).astype(np.int64)
-    promo = np.where(np.isin(months, product.promo_months), 1, promo_draw)
+    promo = np.where(np.isin(months, generator.promo_months), 1, promo_draw)
     inflation = 1 + _INFLATION_PER_YEAR * (dates.year - dates.year.min()).to_numpy()
-    harvest = seasonal_effect(months, product.seasonal_peak_month)
+    harvest = seasonal_effect(months, generator.seasonal_peak_month)
     price = price - _HARVEST_PRICE_SHIFT * price_scale * harvest
     demand = (
         base
         - _PRICE_EFFECT * base * price / price_scale
-        + product.seasonal_amplitude * harvest
+        + generator.seasonal_amplitude * harvest
         + _PROMO_EFFECT * base * promo
         + _WEEKEND_EFFECT * base * weekend
         + noise

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from grocery.catalog import (
+from grocery.names import (
     TAG_EXPERIMENT_FAMILY,
     TAG_EXPERIMENT_REASON,
     TAG_EXPERIMENT_SCHEMA,
@@ -33,7 +33,7 @@ from grocery.catalog import (
 if TYPE_CHECKING:  # route_run is the one MLflow-facing function here; the rest is pure
     from mlflow.tracking import MlflowClient
 
-    from grocery.catalog import Catalog, Product
+    from grocery.config import Config, Product
 
 # MLflow keeps tag values up to this length; the digest decides, the text is for people.
 _MAX_TAG = 5000
@@ -118,14 +118,14 @@ def choose_experiment(base: str, schema: list[list[str]], family: str,
 
 def synthetic_schema() -> list[list[str]]:
     """The schema of the catalog's synthetic sales (the same for every product)."""
-    from grocery.catalog import load_catalog
+    from grocery.config import load_config
     from grocery.dataset import DATE, TARGET, generate_sales
 
-    product = next(iter(load_catalog().products.values()))
-    return data_schema(generate_sales(product, 8, "2023-10-03", 0), TARGET, DATE)
+    generator = next(iter(load_config().generators.values()))
+    return data_schema(generate_sales(generator, 8, "2023-10-03", 0), TARGET, DATE)
 
 
-def route_run(client: MlflowClient, catalog: Catalog, product: Product,
+def route_run(client: MlflowClient, catalog: Config, product: Product,
               schema: list[list[str]], family: str) -> tuple[str, ExperimentChoice]:
     """The id of the experiment a pipeline of ``schema`` and ``family`` runs in, by the rule,
     created (with the product's tags and the rule's) or claimed on first use."""

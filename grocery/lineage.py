@@ -23,7 +23,7 @@ from mlflow.utils.mlflow_tags import (
     MLFLOW_SOURCE_NAME,
 )
 
-from grocery.catalog import TAG_GIT_DIRTY, TAG_GIT_REPO, TAG_PREPARE_RUN, TAG_TRAIN_RUN
+from grocery.names import TAG_GIT_DIRTY, TAG_GIT_REPO, TAG_PREPARE_RUN, TAG_TRAIN_RUN
 
 UNKNOWN = "unknown"
 FORMATS = ("text", "json")

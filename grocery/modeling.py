@@ -6,7 +6,7 @@ import importlib
 import math
 from typing import TYPE_CHECKING
 
-from grocery.catalog import ModelChoice
+from grocery.config import ModelChoice
 from grocery.errors import UserError
 
 if TYPE_CHECKING:  # scikit-learn is imported only where a model is fitted or scored

@@ -18,13 +18,8 @@ from mlflow.exceptions import ExecutionException
 from mlflow.tracking import MlflowClient
 
 from grocery.cache import TAG_CACHE_OUTPUT, cache_key, find_cached, remember
-from grocery.catalog import (
-    TAG_EXPERIMENT_CHOSEN,
-    TAG_EXPERIMENT_REASON,
-    TAG_PRODUCT,
-    TAG_STEP,
-    Product,
-)
+from grocery.config import Product
+from grocery.names import TAG_EXPERIMENT_CHOSEN, TAG_EXPERIMENT_REASON, TAG_PRODUCT, TAG_STEP
 from grocery.tracking import fail_run, provenance_tags, run_location
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

@@ -15,9 +15,9 @@ from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PyFuncModel
 from mlflow.tracking import MlflowClient
 
-from grocery.catalog import ALIAS_CHAMPION, registered_model_name
 from grocery.errors import UserError
 from grocery.forecast import Column
+from grocery.names import ALIAS_CHAMPION, registered_model_name
 from grocery.uris import public_uri
 
 _REFERENCE = re.compile(

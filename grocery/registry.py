@@ -16,18 +16,11 @@ from mlflow.models.evaluation import EvaluationResult
 from mlflow.models.evaluation.validation import ModelValidationFailedException
 from mlflow.tracking import MlflowClient
 
-from grocery.catalog import (
-    ALIAS_CHALLENGER,
-    ALIAS_CHAMPION,
-    TAG_GATE_DECISION,
-    TAG_REGISTER_RUN,
-    Catalog,
-    GateThreshold,
-    Product,
-)
+from grocery.config import Config, GateThreshold, Product
+from grocery.names import ALIAS_CHALLENGER, ALIAS_CHAMPION, TAG_GATE_DECISION, TAG_REGISTER_RUN
 
 
-def ensure_registered_model(client: MlflowClient, catalog: Catalog, product: Product) -> str:
+def ensure_registered_model(client: MlflowClient, catalog: Config, product: Product) -> str:
     """The product's registered model name, created with a description and tags on first use."""
     name = product.registered_model
     try:

@@ -16,7 +16,8 @@ from pathlib import Path
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.tracking import MlflowClient
 
-from grocery.catalog import (
+from grocery.errors import UserError
+from grocery.names import (
     TAG_DATA_DIGEST,
     TAG_GIT_DIRTY,
     TAG_GIT_REPO,
@@ -24,7 +25,6 @@ from grocery.catalog import (
     TAG_PREPARE_RUN,
     TAG_TRAIN_RUN,
 )
-from grocery.errors import UserError
 from grocery.tracking import TAG_GIT_COMMIT
 
 METRICS = ("mae", "mse", "rmse", "r2")

@@ -14,16 +14,9 @@ from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from grocery.catalog import (
-    TAG_CODE_DIGEST,
-    TAG_GIT_DIRTY,
-    TAG_GIT_REPO,
-    TAG_PRODUCT,
-    TAG_STEP,
-    Catalog,
-    Product,
-)
+from grocery.config import Config, Product
 from grocery.errors import UserError
+from grocery.names import TAG_CODE_DIGEST, TAG_GIT_DIRTY, TAG_GIT_REPO, TAG_PRODUCT, TAG_STEP
 from grocery.uris import public_uri
 
 # MLflow registers its local artifact source twice and warns about the tie on every dataset;
@@ -51,7 +44,7 @@ def artifact_location(experiment: str) -> str | None:
     return (database.parent / "mlruns" / experiment).as_uri()
 
 
-def ensure_experiment(client: MlflowClient, catalog: Catalog, product: Product) -> str:
+def ensure_experiment(client: MlflowClient, catalog: Config, product: Product) -> str:
     """The id of the product's experiment, created with its tags on first use.
 
     Found again by name; tags are (re)applied so an experiment made by hand gets them too.

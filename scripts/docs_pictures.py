@@ -16,13 +16,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grocery.catalog import load_catalog
+from grocery.config import load_config
 from scripts.services import BIN
 from scripts.ui import CHROMIUM, browser_page, tracking_server
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DOCS = PROJECT_DIR / "docs"
-PRODUCT = load_catalog().product("cheese")  # the product the pictures show
+PRODUCT = load_config().product("cheese")  # the product the pictures show
 
 
 def run_pipeline(url: str, folder: Path, *params: str) -> None:

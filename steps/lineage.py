@@ -11,7 +11,7 @@ import argparse
 import mlflow
 from mlflow.tracking import MlflowClient
 
-from grocery.catalog import load_catalog
+from grocery.config import load_config
 from grocery.errors import UserError, exit_on_user_error
 from grocery.lineage import FORMATS, lineage, render
 from grocery.registered import parse_model_ref, resolve
@@ -30,7 +30,7 @@ def main() -> None:
     if args.format not in FORMATS:
         raise UserError(f"unknown format {args.format!r}; valid formats: {', '.join(FORMATS)}")
     ref = parse_model_ref(args.model)
-    product = next((p for p in load_catalog().products.values()
+    product = next((p for p in load_config().products.values()
                     if p.registered_model == ref.name), None)
     with step_run("lineage", product):
         version = resolve(MlflowClient(), ref)

@@ -13,8 +13,8 @@ import sys
 
 from mlflow.tracking import MlflowClient
 
-from grocery.catalog import find_product, load_catalog
 from grocery.cli import add_pipeline_arguments, extra_params, pipeline_settings
+from grocery.config import load_config
 from grocery.errors import UserError, exit_on_user_error
 from grocery.experiments import own_data_schema, route_run, synthetic_schema
 from grocery.pipeline import fan_out, run_product, summary_table
@@ -43,9 +43,9 @@ def run_pipelines(launcher_id: str | None) -> str:
     add_pipeline_arguments(parser)
     parser.add_argument("--max-parallel", type=int, required=True)
     args, rest = parser.parse_known_args()
-    catalog = load_catalog()
+    catalog = load_config()
     if args.data:  # a user's own table: one product, in the catalog or not
-        products = [find_product(catalog, args.product, args.department)]
+        products = [catalog.find_product(args.product, args.department)]
     else:
         products = catalog.resolve(args.product)
     if args.max_parallel < 0:

@@ -11,8 +11,8 @@ import os
 
 from mlflow.tracking import MlflowClient
 
-from grocery.catalog import find_product, load_catalog
 from grocery.cli import add_pipeline_arguments, extra_params, pipeline_settings
+from grocery.config import load_config
 from grocery.errors import exit_on_user_error
 from grocery.pipeline import LAUNCHER_ENV, run_product
 from grocery.tracking import configure_mlflow, env_manager_of
@@ -23,7 +23,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     add_pipeline_arguments(parser)
     args, rest = parser.parse_known_args()
-    product = find_product(load_catalog(), args.product, args.department)
+    product = load_config().find_product(args.product, args.department)
     run_id = os.environ["MLFLOW_RUN_ID"]
     client = MlflowClient()
     settings = pipeline_settings(args, extra_params(rest), env_manager_of(client, run_id))

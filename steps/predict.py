@@ -13,7 +13,7 @@ from pathlib import Path
 import mlflow
 from mlflow.tracking import MlflowClient
 
-from grocery.catalog import load_catalog
+from grocery.config import load_config
 from grocery.errors import exit_on_user_error
 from grocery.forecast import model_inputs, read_table, table_format, with_predictions, write_table
 from grocery.registered import input_columns, load_model, product_model_ref, resolve, version_uri
@@ -34,7 +34,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    product = load_catalog().product(args.product)
+    product = load_config().product(args.product)
     ref = product_model_ref(product.name, alias=args.model_alias, version=args.model_version)
     with step_run("predict", product) as run:
         table_format(args.output)  # refuse a bad output name before any work

@@ -21,18 +21,7 @@ from grocery.artifacts import (
     fetch_data,
     log_prepared,
 )
-from grocery.catalog import (
-    TAG_DATA_DIGEST,
-    TAG_DATA_SOURCE,
-    TAG_DATE_COLUMN,
-    TAG_DEPARTMENT,
-    TAG_PRODUCT,
-    TAG_TARGET,
-    Catalog,
-    Product,
-    find_product,
-    load_catalog,
-)
+from grocery.config import Config, Product, load_config
 from grocery.dataset import (
     DATE,
     TARGET,
@@ -44,6 +33,14 @@ from grocery.dataset import (
 )
 from grocery.errors import UserError, exit_on_user_error
 from grocery.experiments import data_schema
+from grocery.names import (
+    TAG_DATA_DIGEST,
+    TAG_DATA_SOURCE,
+    TAG_DATE_COLUMN,
+    TAG_DEPARTMENT,
+    TAG_PRODUCT,
+    TAG_TARGET,
+)
 from grocery.tracking import run_location, step_run
 from grocery.validation import read_sales, validate_sales
 
@@ -73,11 +70,11 @@ def own_sales(args: argparse.Namespace) -> pd.DataFrame:
                           args.validation_fraction, args.split)
 
 
-def known_product(catalog: Catalog, args: argparse.Namespace) -> Product | None:
+def known_product(catalog: Config, args: argparse.Namespace) -> Product | None:
     """The product if its name is valid (the run is tagged and hinted with it), else None: the
     error is raised inside the run, so that the run records it."""
     try:
-        return find_product(catalog, args.product, args.department) if args.data else (
+        return catalog.find_product(args.product, args.department) if args.data else (
             catalog.products.get(args.product))
     except UserError:
         return None
@@ -85,10 +82,10 @@ def known_product(catalog: Catalog, args: argparse.Namespace) -> Product | None:
 
 def main() -> None:
     args = parse_args()
-    catalog = load_catalog()
+    catalog = load_config()
     with step_run("prepare", known_product(catalog, args)) as run:
         if args.data:
-            product = find_product(catalog, args.product, args.department)
+            product = catalog.find_product(args.product, args.department)
         else:
             product = catalog.product(args.product)
             if (args.target, args.date_column, args.department) != (TARGET, DATE, ""):
@@ -104,7 +101,8 @@ def main() -> None:
             train, validation = split_sales(sales, args.validation_fraction, args.split,
                                             args.date_column)
         else:
-            sales, noise = simulate_sales(product, args.rows, args.end_date, args.seed)
+            sales, noise = simulate_sales(catalog.generators[product.name], args.rows,
+                                          args.end_date, args.seed)
             train, validation = split_sales(sales, args.validation_fraction, args.split)
             floor = noise_floor(noise, validation.index)
 

@@ -15,7 +15,9 @@ import mlflow
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from grocery.catalog import (
+from grocery.config import load_config
+from grocery.errors import UserError, exit_on_user_error
+from grocery.names import (
     TAG_DATA_DIGEST,
     TAG_DEPARTMENT,
     TAG_GATE_DECISION,
@@ -27,11 +29,7 @@ from grocery.catalog import (
     TAG_REGISTER_RUN,
     TAG_STEP,
     TAG_TRAIN_RUN,
-    find_product,
-    load_catalog,
-    load_settings,
 )
-from grocery.errors import UserError, exit_on_user_error
 from grocery.registry import (
     ensure_registered_model,
     gate_version,
@@ -65,12 +63,12 @@ def finished_train_run(client: MlflowClient, run_id: str) -> mlflow.entities.Run
 
 def main() -> None:
     args = parse_args()
-    catalog = load_catalog()
+    catalog = load_config()
     client = MlflowClient()
     with step_run("register") as run:
         train_run = finished_train_run(client, args.train_run_id)
         train_tags, metrics = train_run.data.tags, train_run.data.metrics
-        product = find_product(catalog, train_tags[TAG_PRODUCT], train_tags.get(TAG_DEPARTMENT, ""))
+        product = catalog.find_product(train_tags[TAG_PRODUCT], train_tags.get(TAG_DEPARTMENT, ""))
         mlflow.set_tags({TAG_PRODUCT: product.name, TAG_TRAIN_RUN: train_run.info.run_id})
 
         name = ensure_registered_model(client, catalog, product)
@@ -93,7 +91,7 @@ def main() -> None:
         from grocery.dataset import TARGET
 
         _, validation, meta = load_prepared(f"runs:/{train_tags[TAG_PREPARE_RUN]}/data")
-        rules = load_settings().gate
+        rules = load_config().gate
         passed_over = wait_for_earlier_decisions(client, version)
         decision = gate_version(client, version, rules, validation, meta.get("target", TARGET))
         record_decision(client, version, decision.decision)

@@ -14,8 +14,8 @@ import sys
 import mlflow
 from mlflow.tracking import MlflowClient
 
-from grocery.catalog import TAG_DATA_DIGEST
 from grocery.errors import exit_on_user_error
+from grocery.names import TAG_DATA_DIGEST
 from grocery.registered import parse_model_ref, resolve
 from grocery.reproduce import checkout, compare, format_table, read_lineage
 from grocery.tracking import env_manager_of, run_location, scratch_experiment

@@ -18,7 +18,10 @@ from pathlib import Path
 import mlflow
 
 from grocery.artifacts import TRAIN_FILE, VALIDATION_FILE, dataset_source
-from grocery.catalog import (
+from grocery.cli import extra_params
+from grocery.config import load_config, pinned_requirements
+from grocery.errors import exit_on_user_error
+from grocery.names import (
     TAG_DATA_DIGEST,
     TAG_DATE_COLUMN,
     TAG_DEPARTMENT,
@@ -28,13 +31,7 @@ from grocery.catalog import (
     TAG_PREPARE_RUN,
     TAG_PRODUCT,
     TAG_TARGET,
-    find_product,
-    load_catalog,
-    load_settings,
 )
-from grocery.cli import extra_params
-from grocery.errors import exit_on_user_error
-from grocery.requirements import pinned_requirements
 from grocery.tracking import run_location, step_run
 
 MODEL_NAME = "model"  # the logged model's name within the run
@@ -54,7 +51,7 @@ def parse_args() -> tuple[argparse.Namespace, dict[str, str]]:
 
 def main() -> None:
     args, overrides = parse_args()
-    catalog = load_catalog()
+    catalog = load_config()
     choice = catalog.model(args.model)
 
     from grocery import plots
@@ -73,7 +70,7 @@ def main() -> None:
     with step_run("train") as run:
         train, validation, meta = load_prepared(args.data)
         target, date_column = meta.get("target", TARGET), meta.get("date_column", DATE)
-        product = find_product(catalog, meta["product"], meta.get("department", ""))
+        product = catalog.find_product(meta["product"], meta.get("department", ""))
         mlflow.set_tags({
             TAG_PRODUCT: product.name,
             TAG_DEPARTMENT: product.department,
@@ -136,7 +133,7 @@ def main() -> None:
                 code_paths=[str(code)],
                 serialization_format="skops",
                 skops_trusted_types=[*choice.skops_trusted_types,
-                                     *load_settings().pipeline_trusted_types],
+                                     *load_config().feature_trusted_types],
             )
         mlflow.set_tag(TAG_MODEL_URI, model_info.model_uri)
         noise = (f" rmse_to_noise {metrics['rmse_to_noise']:.3f}"

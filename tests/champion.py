@@ -14,10 +14,10 @@ import mlflow
 import pandas as pd
 import pytest
 
-from grocery.catalog import load_catalog
+from grocery.config import load_config
 from tests.conftest import Store, new_store, succeeded
 
-CHEESE = load_catalog().product("cheese")
+CHEESE = load_config().product("cheese")
 
 
 @dataclass

@@ -2,10 +2,11 @@
 
 import pytest
 
-from grocery.catalog import load_catalog, registered_model_name
+from grocery.config import load_config
 from grocery.errors import UserError
+from grocery.names import registered_model_name
 
-CATALOG = load_catalog()
+CATALOG = load_config()
 
 
 def test_the_five_products_and_their_experiments():
@@ -19,10 +20,10 @@ def test_the_five_products_and_their_experiments():
 
 
 def test_apples_keep_the_tutorials_figures():
-    apples = CATALOG.products["apples"]
+    apples = CATALOG.generators["apples"]
     assert (apples.base_demand, apples.noise_std, apples.price_range) == (1000, 50, (0.5, 3.0))
     assert apples.promo_months == (4, 10)
-    for product in CATALOG.products.values():  # the tutorial's noise proportion everywhere
+    for product in CATALOG.generators.values():  # the tutorial's noise proportion everywhere
         assert product.noise_std / product.base_demand == pytest.approx(0.05)
 
 

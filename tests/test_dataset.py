@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import train_test_split
 
-from grocery.catalog import load_catalog
+from grocery.config import load_config
 from grocery.dataset import (
     COLUMNS,
     combined_digest,
@@ -18,8 +18,8 @@ from grocery.dataset import (
 )
 from grocery.errors import UserError
 
-CATALOG = load_catalog()
-APPLES = CATALOG.products["apples"]
+CATALOG = load_config()
+APPLES = CATALOG.generators["apples"]
 
 
 def test_same_parameters_give_an_identical_frame():
@@ -69,14 +69,14 @@ def test_seasonality_varies_over_the_year():
     assert effect.max() == pytest.approx(1.0) and effect.argmax() == 8
     assert effect.min() == pytest.approx(-1.0)
     # Visible in the data: mean demand by month differs by far more than noise allows.
-    frame = generate_sales(CATALOG.products["cherries"], 3 * 365, "2023-10-03", 9999)
+    frame = generate_sales(CATALOG.generators["cherries"], 3 * 365, "2023-10-03", 9999)
     monthly = frame.groupby(frame["date"].dt.month)["demand"].mean()
     assert monthly.max() - monthly.min() > 50
 
 
 def test_products_differ():
     digests = {content_digest(generate_sales(p, 100, "2023-10-03", 9999))
-               for p in CATALOG.products.values()}
+               for p in CATALOG.generators.values()}
     assert len(digests) == len(CATALOG.products)
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from grocery.catalog import load_catalog
+from grocery.config import load_config
 from tests.conftest import Store, error_lines, new_store, succeeded
 
-MILK = load_catalog().product("milk")
+MILK = load_config().product("milk")
 
 
 def run_id_of(store: Store, step: str) -> str:

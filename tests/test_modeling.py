@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestRegressor
 
-from grocery.catalog import load_catalog
+from grocery.config import load_config
 from grocery.errors import UserError
 from grocery.modeling import build_estimator, regression_metrics, resolve_hyperparameters
 from grocery.registry import decide_alias
 
-RANDOM_FOREST = load_catalog().model("random_forest")
+RANDOM_FOREST = load_config().model("random_forest")
 
 
 def test_random_forest_is_the_tutorials():

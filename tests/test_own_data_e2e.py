@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from grocery.artifacts import fetch_data
-from grocery.catalog import load_catalog, own_product
+from grocery.config import load_config, own_product
 from grocery.experiments import data_schema, own_data_schema, route_run
 from tests.conftest import Store, error_lines, new_store, succeeded
 
@@ -180,7 +180,7 @@ def test_fetch_data_downloads_a_runs_uri(tmp_path):
 
 def test_an_extra_column_lands_in_a_new_experiment(tmp_path):
     store = new_store(tmp_path / "store")
-    catalog, product = load_catalog(), own_product(PRODUCT, DEPARTMENT)
+    catalog, product = load_config(), own_product(PRODUCT, DEPARTMENT)
     table = pd.read_csv(own_csv(tmp_path), parse_dates=["day"])
     schema = data_schema(table, "units_sold", "day")
     first, choice = route_run(store.client, catalog, product, schema, "linear")

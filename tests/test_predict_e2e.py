@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from grocery.config import load_config
 from tests.champion import CHEESE, Champion, shared_champion
 from tests.conftest import Store, error_lines, succeeded
 
@@ -53,7 +54,7 @@ def test_predict_by_alias_writes_csv_and_logs_it(champion, tmp_path):
     np.testing.assert_allclose(written["prediction"], expected, rtol=1e-12)
     # A forecast, not noise: close to the actual demand on the validation days.
     rmse = float(np.sqrt(((written["prediction"] - written["demand"]) ** 2).mean()))
-    assert rmse < 3 * CHEESE.noise_std
+    assert rmse < 3 * load_config().generators[CHEESE.name].noise_std
 
     run = predict_run(champion.store)
     assert run.info.status == "FINISHED"

@@ -9,11 +9,11 @@ import mlflow
 import pandas as pd
 import pytest
 
-from grocery.catalog import load_catalog
+from grocery.config import load_config
 from scripts.services import TrackingServer
 from tests.conftest import Store, error_lines, succeeded
 
-CATALOG = load_catalog()
+CATALOG = load_config()
 
 
 def server_store(server: TrackingServer, tmp_path) -> Store:

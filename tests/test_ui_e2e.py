@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from grocery.catalog import load_catalog
+from grocery.config import load_config
 from grocery.tracking import ensure_experiment
 from scripts.ui import CHROMIUM, browser_page, tracking_server
 from tests.champion import CHEESE, shared_champion
 
-CATALOG = load_catalog()
+CATALOG = load_config()
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 
 from grocery.artifacts import fetch_data
-from grocery.catalog import experiment_name_for, find_product, load_catalog
+from grocery.config import load_config
 from grocery.errors import UserError
+from grocery.names import experiment_name_for
 from grocery.validation import read_sales, validate_sales
 
 
@@ -179,18 +180,18 @@ def test_fetch_data_reads_paths_file_uris_and_http(tmp_path):
 
 
 def test_products_outside_the_catalog():
-    catalog = load_catalog()
-    assert find_product(catalog, "apples").experiment == "Apple_Models"
-    oat = find_product(catalog, "oat-milk", "dairy")
+    catalog = load_config()
+    assert catalog.find_product("apples").experiment == "Apple_Models"
+    oat = catalog.find_product("oat-milk", "dairy")
     assert (oat.experiment, oat.department, oat.registered_model) == (
         "Oat_Milk_Models", "dairy", "grocery-forecasting-oat-milk")
     assert experiment_name_for("sourdough") == "Sourdough_Models"
-    refused(lambda: find_product(catalog, "oat-milk"),
+    refused(lambda: catalog.find_product("oat-milk"),
             "product 'oat-milk' is not in the catalog; pass -P department=<name> for its "
             "store_dept tag")
-    refused(lambda: find_product(catalog, "Oat Milk", "dairy"),
+    refused(lambda: catalog.find_product("Oat Milk", "dairy"),
             "product 'Oat Milk' is not a lowercase slug (letters, digits, '-' or '_' between "
             "them), e.g. oat-milk")
-    refused(lambda: find_product(catalog, "apples", "dairy"),
+    refused(lambda: catalog.find_product("apples", "dairy"),
             "product 'apples' is in department 'produce' in the catalog, not 'dairy'; leave "
             "department out")
