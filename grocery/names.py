@@ -92,6 +92,8 @@ TAG_REPRODUCE_EQUAL = "reproduce.equal"
 # --- Steps and the runs that hold them.
 PREPARE, TRAIN, REGISTER = "prepare", "train", "register"
 STEPS = (PREPARE, TRAIN, REGISTER)
+# Entry points that read a registered model; their runs carry these as `grocery.step`.
+PREDICT, LINEAGE = "predict", "lineage"
 # A product's pipeline: its parent run, the `pipeline` entry point, the `grocery.step` value.
 PIPELINE = "pipeline"
 ALL_PRODUCTS = "all"
