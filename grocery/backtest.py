@@ -1,0 +1,81 @@
+"""A rolling-origin backtest of one series: forecast ``horizon`` steps from several origins.
+
+The origins sit at the end of the data, ``horizon`` steps apart; each forecast is refit on every
+row up to its origin (an expanding window) and judged on the next ``horizon`` rows, whose target
+it never sees. The folds are scikit-learn's ``TimeSeriesSplit``, not hand-made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import TimeSeriesSplit
+
+from grocery.errors import UserError
+
+ForecastFn = Callable[[pd.DataFrame, pd.DataFrame], np.ndarray]
+COLUMNS = ["fold", "origin", "h", "date", "actual", "forecast"]
+
+
+def min_train_rows(season: int) -> int:
+    """Rows before the first origin: two seasons (seasonal features, the seasonal-naive scale)
+    and two more weeks."""
+    return 2 * season + 14
+
+
+def backtest_origins(n_rows: int, horizon: int, folds: int, min_train: int) -> list[int]:
+    """For each fold, in time order, the number of training rows (the origin is the last).
+
+    The last fold's test window ends at the last row; each earlier one ends ``horizon`` rows
+    before the next.
+    """
+    for what, value in (("horizon", horizon), ("folds", folds)):
+        if value < 1:
+            raise UserError(f"{what} must be 1 or more, got {value}")
+    needed = min_train + folds * horizon
+    if n_rows < needed:
+        raise UserError(f"the table has {n_rows} rows; horizon {horizon} with {folds} "
+                        f"fold{'s' if folds > 1 else ''} needs at least {needed} ({min_train} "
+                        f"to train before the first origin + {folds} x {horizon})")
+    # TimeSeriesSplit needs 2 splits or more; one fold is the last of two.
+    splitter = TimeSeriesSplit(n_splits=max(folds, 2), test_size=horizon)
+    splits = list(splitter.split(np.arange(n_rows)))[-folds:]
+    return [len(train) for train, _ in splits]
+
+
+def _fold_rows(fold: int, history: pd.DataFrame, future: pd.DataFrame, actual: np.ndarray,
+               forecast: np.ndarray, date_column: str) -> pd.DataFrame:
+    """One row per step ahead of one fold."""
+    return pd.DataFrame({
+        "fold": fold,
+        "origin": history[date_column].iloc[-1],
+        "h": np.arange(1, len(future) + 1),
+        "date": future[date_column].to_numpy(),
+        "actual": actual,
+        "forecast": forecast,
+    })
+
+
+def rolling_origin(frame: pd.DataFrame, horizon: int, folds: int, date_column: str, target: str,
+                   forecast_fn: ForecastFn, min_train: int) -> pd.DataFrame:
+    """One row per (fold, h): fold (from 1), origin, h, date, actual and forecast.
+
+    ``forecast_fn(history, future)`` gets the rows up to the origin and the next ``horizon``
+    rows without the target column, so no forecaster can read a target after its origin.
+    """
+    ordered = frame.sort_values(date_column, kind="stable").reset_index(drop=True)
+    pieces = []
+    for fold, train_rows in enumerate(backtest_origins(len(ordered), horizon, folds, min_train),
+                                      start=1):
+        history = ordered.iloc[:train_rows].copy()
+        window = ordered.iloc[train_rows:train_rows + horizon]
+        future = window.drop(columns=[target])
+        forecast = np.asarray(forecast_fn(history, future.copy()), dtype=np.float64).ravel()
+        if len(forecast) != horizon:
+            raise ValueError(f"forecast_fn returned {len(forecast)} values for a horizon of "
+                             f"{horizon}")
+        actual = window[target].to_numpy(dtype=np.float64)
+        pieces.append(_fold_rows(fold, history, future, actual, forecast, date_column))
+    return pd.concat(pieces, ignore_index=True)[COLUMNS]
