@@ -26,7 +26,7 @@ def signal(days: int) -> np.ndarray:
 
 
 def weekly_pattern(days: int) -> np.ndarray:
-    return signal(days) + np.random.default_rng(0).normal(0, 1, days)
+    return signal(days) + np.random.default_rng(0).normal(0, 3, days)
 
 
 def test_ets_follows_the_weekly_cycle_and_is_deterministic():
@@ -49,7 +49,7 @@ def test_ets_on_less_than_two_seasons_fits_no_season():
 
 
 def test_every_baseline_has_the_common_signature():
-    history = weekly_pattern(60)
+    history = weekly_pattern(20)
     assert set(BASELINES) == {"naive", "seasonal_naive", "ets"}
     for forecast in BASELINES.values():
         assert forecast(history, 5, 7).shape == (5,)
