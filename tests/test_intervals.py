@@ -42,6 +42,9 @@ def test_the_quantile_is_the_finite_sample_rank_capped_at_the_largest():
     assert calibration.quantiles[0.5] * scale == pytest.approx(6.0)
     assert calibration.quantiles[0.8] * scale == pytest.approx(9.0)
     assert calibration.quantiles[0.95] * scale == pytest.approx(10.0)
+    # 25 x 0.56 is 14.000000000000002 in floats: still rank 14.
+    many = calibrate(np.ones(24, dtype=int), np.arange(1.0, 25.0), 1, levels=(0.56,))
+    assert many.quantiles[0.56] * many.scale[0] == pytest.approx(14.0)
 
 
 def test_bands_are_nested_around_the_forecast():
