@@ -63,13 +63,10 @@ def metrics_by_horizon(frame: pd.DataFrame) -> pd.DataFrame:
         actual = group["actual"].to_numpy(dtype=np.float64)
         forecast = group["forecast"].to_numpy(dtype=np.float64)
         scale = group["mae_scale"].to_numpy(dtype=np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scaled = np.where(scale > 0, 1 / scale, np.nan)
-        rows[h] = {
-            "rmse": math.sqrt(mean_squared_error(actual, forecast)),
-            "mase": float(mean_absolute_error(actual * scaled, forecast * scaled))
-            if np.isfinite(scaled).all() else math.nan,
-        }
+        # MAE of scaled values is the mean of |error| / scale, each row by its own fold's scale.
+        mase = (float(mean_absolute_error(actual / scale, forecast / scale)) if (scale > 0).all()
+                else math.nan)
+        rows[h] = {"rmse": math.sqrt(mean_squared_error(actual, forecast)), "mase": mase}
     result = pd.DataFrame.from_dict(rows, orient="index", columns=["rmse", "mase"])
     result.index.name = "h"
     return result

@@ -55,3 +55,10 @@ def test_metrics_by_horizon_scales_each_row_by_its_own_fold():
     assert table.loc[2, "rmse"] == pytest.approx(math.sqrt(12.5))
     assert table.loc[1, "mase"] == pytest.approx((1 / 2 + 0 / 4) / 2)
     assert table.loc[2, "mase"] == pytest.approx((3 / 1 + 4 / 4) / 2)
+
+
+def test_a_fold_without_scale_leaves_its_horizons_mase_undefined():
+    frame = pd.DataFrame({"h": [1, 1], "actual": [5.0, 5.0], "forecast": [4.0, 6.0],
+                          "mae_scale": [0.0, 2.0]})
+    table = metrics_by_horizon(frame)
+    assert math.isnan(table.loc[1, "mase"]) and table.loc[1, "rmse"] == pytest.approx(1.0)
