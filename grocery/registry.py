@@ -1,26 +1,173 @@
-"""The Model Registry: one registered model per product, versions with lineage, aliases, and the
-champion gate that decides them."""
+"""The Model Registry: one registered model per product, its versions with their lineage tags,
+references to them (``<name>/<version>``, ``<name>@<alias>``), and the champion gate that moves
+the aliases (the rules themselves are in ``grocery.gate``).
+
+``predict``, ``lineage`` and ``reproduce`` resolve a reference to one model version first, so
+everything they do afterwards refers to that version even if an alias moves.
+"""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow.entities import Run
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
-from mlflow.models import MetricThreshold
-from mlflow.models.evaluation import EvaluationResult
-from mlflow.models.evaluation.validation import ModelValidationFailedException
+from mlflow.pyfunc import PyFuncModel
 from mlflow.tracking import MlflowClient
 
 from grocery.config import Config, GateThreshold, Product
-from grocery.names import ALIAS_CHALLENGER, ALIAS_CHAMPION, TAG_GATE_DECISION, TAG_REGISTER_RUN
+from grocery.errors import UserError
+from grocery.gate import GateDecision, apply_gate, not_comparable
+from grocery.model_inputs import Column
+from grocery.modeling import regression_metrics
+from grocery.names import (
+    ALIAS_CHAMPION,
+    TAG_DATA_DIGEST,
+    TAG_DEPARTMENT,
+    TAG_GATE_DECISION,
+    TAG_GIT_COMMIT,
+    TAG_MODEL_REFERENCE,
+    TAG_MODEL_URI,
+    TAG_MODEL_VERSION,
+    TAG_PREPARE_RUN,
+    TAG_PRODUCT,
+    TAG_PROJECT,
+    TAG_REGISTER_RUN,
+    TAG_REGISTERED_MODEL,
+    TAG_STEP,
+    TAG_TRAIN_RUN,
+    TAG_VERSION_COMMIT,
+    TRAIN,
+    registered_model_name,
+)
+from grocery.uris import public_uri
+
+_REFERENCE = re.compile(
+    r"^(?:models:/)?(?P<name>[^/@\s]+)(?:/(?P<version>\d+)|@(?P<alias>[\w-]+))$"
+)
+# The train run's metrics a version also carries as tags, for the registry's own pages.
+VERSION_METRICS = ("rmse", "mae")
 
 
-def ensure_registered_model(client: MlflowClient, catalog: Config, product: Product) -> str:
+# --- References to a version: parsed, resolved, loaded.
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A registered model name with exactly one of a version number or an alias."""
+
+    name: str
+    version: str | None = None
+    alias: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.name}/{self.version}" if self.version else f"{self.name}@{self.alias}"
+
+
+def parse_model_ref(text: str) -> ModelRef:
+    """``name/version``, ``name@alias`` (optionally prefixed ``models:/``) as a ModelRef."""
+    match = _REFERENCE.match(text.strip())
+    if match is None:
+        raise UserError(
+            f"model {text!r} is not <name>/<version> or <name>@<alias>, "
+            f"e.g. {registered_model_name('cheese')}@{ALIAS_CHAMPION}"
+        )
+    return ModelRef(**match.groupdict())  # the groups are named after the fields
+
+
+def product_model_ref(product: str, alias: str = "", version: str = "") -> ModelRef:
+    """The reference to a product's model: ``version`` when given, else ``alias``."""
+    version, alias = version.strip(), alias.strip()
+    name = registered_model_name(product)
+    if version:
+        if not version.isdigit():
+            raise UserError(f"model_version must be a version number, got {version!r}")
+        return ModelRef(name, version=version)
+    if not alias:
+        raise UserError(f"give a model_alias (e.g. {ALIAS_CHAMPION}) or a model_version")
+    return ModelRef(name, alias=alias)
+
+
+def version_ref(version: ModelVersion) -> ModelRef:
+    """The reference to exactly this version (``<name>/<version>``)."""
+    return ModelRef(version.name, version=str(version.version))
+
+
+def catalog_product(config: Config, ref: ModelRef) -> Product | None:
+    """The catalog product whose registered model ``ref`` names, or None."""
+    return next((p for p in config.products.values() if p.registered_model == ref.name), None)
+
+
+def resolve(client: MlflowClient, ref: ModelRef) -> ModelVersion:
+    """The model version ``ref`` names, or a UserError saying what exists instead."""
+    try:
+        client.get_registered_model(ref.name)
+    except MlflowException:
+        raise UserError(
+            f"no registered model {ref.name!r} in this tracking store "
+            f"({public_uri(mlflow.get_tracking_uri())}); run the pipeline first"
+        ) from None
+    try:
+        if ref.version is not None:
+            return client.get_model_version(ref.name, ref.version)
+        return client.get_model_version_by_alias(ref.name, ref.alias)
+    except MlflowException:
+        what = f"version {ref.version}" if ref.version else f"alias {ref.alias!r}"
+        raise UserError(f"registered model {ref.name!r} has no {what}") from None
+
+
+def reference_tags(version: ModelVersion, ref: ModelRef | None = None) -> dict[str, str]:
+    """The tags a run that used ``version`` carries: model name, version, and the reference
+    it was asked for."""
+    tags = {TAG_REGISTERED_MODEL: version.name, TAG_MODEL_VERSION: str(version.version)}
+    if ref is not None:
+        tags[TAG_MODEL_REFERENCE] = str(ref)
+    return tags
+
+
+def version_uri(version: ModelVersion) -> str:
+    """``models:/<name>/<version>``: the version itself, unaffected by later alias moves."""
+    return f"models:/{version.name}/{version.version}"
+
+
+def input_columns(version: ModelVersion) -> list[Column]:
+    """The version's input columns, read from its signature without loading the model."""
+    signature = mlflow.models.get_model_info(version_uri(version)).signature
+    schema = signature.inputs if signature is not None else None
+    if schema is None or not schema.has_input_names():
+        raise UserError(f"{version.name} v{version.version} has no named input signature")
+    return [Column(spec.name, getattr(spec.type, "name", str(spec.type)), spec.required)
+            for spec in schema.inputs]
+
+
+def load_model(version: ModelVersion) -> PyFuncModel:
+    """The version as a pyfunc model."""
+    return mlflow.pyfunc.load_model(version_uri(version))
+
+
+# --- Registering a train run's model as a new version.
+
+def finished_train_run(client: MlflowClient, run_id: str) -> Run:
+    """The train run ``run_id``, or a UserError saying why it cannot be registered."""
+    try:
+        run = client.get_run(run_id)
+    except MlflowException:
+        raise UserError(f"train_run_id {run_id!r} does not exist in this tracking store") from None
+    step = run.data.tags.get(TAG_STEP)
+    if step != TRAIN:
+        what = f"a {step} run" if step else "not a pipeline step"
+        raise UserError(f"run {run_id} is not a train run (it is {what})")
+    if run.info.status != "FINISHED":
+        raise UserError(f"train run {run_id} is {run.info.status}, not FINISHED")
+    return run
+
+
+def ensure_registered_model(client: MlflowClient, config: Config, product: Product) -> str:
     """The product's registered model name, created with a description and tags on first use."""
     name = product.registered_model
     try:
@@ -29,14 +176,11 @@ def ensure_registered_model(client: MlflowClient, catalog: Config, product: Prod
         try:
             client.create_registered_model(
                 name,
-                tags={
-                    "product": product.name,
-                    "store_dept": product.department,
-                    "project_name": catalog.project,
-                },
+                tags={TAG_PRODUCT: product.name, TAG_DEPARTMENT: product.department,
+                      TAG_PROJECT: config.project},
                 description=(
                     f"Daily demand forecast for {product.name} ({product.department}), "
-                    f"{catalog.project}. Versions are registered by the pipeline's `register` "
+                    f"{config.project}. Versions are registered by the pipeline's `register` "
                     f"step; `@{ALIAS_CHAMPION}` moves to a version that passes the champion gate "
                     "(catalog.yaml)."
                 ),
@@ -46,25 +190,36 @@ def ensure_registered_model(client: MlflowClient, catalog: Config, product: Prod
     return name
 
 
+def version_tags(train_run: Run, product: Product, register_run_id: str) -> dict[str, str]:
+    """A new version's lineage tags: product, the runs behind it, data digest, commit, scores."""
+    tags, metrics = train_run.data.tags, train_run.data.metrics
+    return {
+        TAG_PRODUCT: product.name,
+        TAG_DEPARTMENT: product.department,
+        TAG_TRAIN_RUN: train_run.info.run_id,
+        TAG_REGISTER_RUN: register_run_id,
+        TAG_PREPARE_RUN: tags[TAG_PREPARE_RUN],
+        TAG_DATA_DIGEST: tags[TAG_DATA_DIGEST],
+        TAG_VERSION_COMMIT: tags.get(TAG_GIT_COMMIT, "unknown"),
+        **{metric: repr(metrics[metric]) for metric in VERSION_METRICS},
+    }
+
+
+def register_version(name: str, train_run: Run, product: Product,
+                     register_run_id: str) -> ModelVersion:
+    """A new version of ``name`` from the train run's model, created with its lineage tags."""
+    return mlflow.register_model(train_run.data.tags[TAG_MODEL_URI], name,
+                                 tags=version_tags(train_run, product, register_run_id))
+
+
+# --- The champion gate, applied to a new version.
+
 def current_champion(client: MlflowClient, name: str) -> ModelVersion | None:
     """The version that holds ``champion``, or None."""
     try:
         return client.get_model_version_by_alias(name, ALIAS_CHAMPION)
     except MlflowException:
         return None
-
-
-def decide_alias(candidate_rmse: float, champion_rmse: float | None) -> str:
-    """``champion`` if the candidate is strictly better (or there is none), else ``challenger``:
-    the gate's rule for rmse alone (see ``apply_gate`` for the catalog's full gate)."""
-    if champion_rmse is None or candidate_rmse < champion_rmse:
-        return ALIAS_CHAMPION
-    return ALIAS_CHALLENGER
-
-
-def register_version(name: str, model_uri: str, tags: dict[str, str]) -> ModelVersion:
-    """A new version of ``name`` from ``model_uri``, created with its lineage tags at once."""
-    return mlflow.register_model(model_uri, name, tags=tags)
 
 
 def wait_for_earlier_decisions(client: MlflowClient, version: ModelVersion,
@@ -95,79 +250,8 @@ def record_decision(client: MlflowClient, version: ModelVersion, decision: str) 
     client.set_model_version_tag(version.name, version.version, TAG_GATE_DECISION, decision)
 
 
-# --- The champion gate: candidate and champion scored on the same rows, thresholds applied.
-
-GATE_PASSED = "passed"
-GATE_FAILED = "failed"
-GATE_NO_CHAMPION = "no-champion"
-GATE_NOT_COMPARABLE = "not-comparable"
-
-
-@dataclass(frozen=True)
-class GateDecision:
-    """The alias a new version gets, the scores behind it and the gate's verdict."""
-
-    alias: str
-    decision: str
-    reason: str
-    candidate: dict[str, float]
-    champion: dict[str, float] | None
-    champion_version: str | None
-
-
-def gate_thresholds(rules: tuple[GateThreshold, ...],
-                    champion: dict[str, float]) -> dict[str, MetricThreshold]:
-    """The catalog's gate rules as MLflow thresholds relative to the champion's scores."""
-    thresholds = {}
-    for rule in rules:
-        base = champion[rule.metric]
-        slack = rule.max_relative_regression * abs(base)
-        thresholds[rule.metric] = MetricThreshold(
-            threshold=base - slack if rule.greater_is_better else base + slack,
-            min_absolute_change=1e-12 if rule.must_improve else None,
-            greater_is_better=rule.greater_is_better,
-        )
-    return thresholds
-
-
-def describe_rules(rules: tuple[GateThreshold, ...]) -> str:
-    """The rules in words, for the run's tag and the printed decision."""
-    parts = []
-    for rule in rules:
-        text = (f"{rule.metric} not worse" if rule.max_relative_regression == 0 else
-                f"{rule.metric} at most {rule.max_relative_regression:.0%} worse")
-        parts.append(text + (" and strictly better" if rule.must_improve else ""))
-    return "; ".join(parts)
-
-
-def apply_gate(rules: tuple[GateThreshold, ...], candidate: dict[str, float],
-               champion: dict[str, float] | None,
-               champion_version: str | None = None) -> GateDecision:
-    """``champion`` if the candidate passes every rule against the champion (or there is none),
-    else ``challenger``; MLflow's ``validate_evaluation_results`` applies the thresholds."""
-    if champion is None:
-        return GateDecision(ALIAS_CHAMPION, GATE_NO_CHAMPION, "no champion yet", candidate,
-                            None, None)
-    try:
-        mlflow.validate_evaluation_results(
-            gate_thresholds(rules, champion),
-            EvaluationResult(metrics=candidate, artifacts={}),
-            EvaluationResult(metrics=champion, artifacts={}),
-        )
-    except ModelValidationFailedException as failure:
-        reason = "; ".join(line.strip() for line in str(failure).splitlines() if line.strip())
-        return GateDecision(ALIAS_CHALLENGER, GATE_FAILED,
-                            f"fails the gate against champion v{champion_version}: {reason}",
-                            candidate, champion, champion_version)
-    return GateDecision(ALIAS_CHAMPION, GATE_PASSED,
-                        f"passes the gate against champion v{champion_version} "
-                        f"({describe_rules(rules)})", candidate, champion, champion_version)
-
-
 def score(model_uri: str, rows: pd.DataFrame, target: str) -> dict[str, float]:
     """mae, mse, rmse and r2 of the model at ``model_uri`` on ``rows``."""
-    from grocery.modeling import regression_metrics
-
     model = mlflow.pyfunc.load_model(model_uri)
     schema = model.metadata.get_input_schema()
     inputs = rows
@@ -182,22 +266,16 @@ def score(model_uri: str, rows: pd.DataFrame, target: str) -> dict[str, float]:
 def gate_version(client: MlflowClient, version: ModelVersion, rules: tuple[GateThreshold, ...],
                  rows: pd.DataFrame, target: str) -> GateDecision:
     """Score ``version`` and the current champion on ``rows``, apply the gate, set the alias."""
-    candidate = score(f"models:/{version.name}/{version.version}", rows, target)
+    candidate = score(version_uri(version), rows, target)
     champion = current_champion(client, version.name)
-    champion_scores = None
-    if champion is not None:
+    if champion is None:
+        decision = apply_gate(rules, candidate, None)
+    else:
         try:
-            champion_scores = score(f"models:/{champion.name}/{champion.version}", rows, target)
+            champion_scores = score(version_uri(champion), rows, target)
         except (MlflowException, ValueError, KeyError) as error:
-            first = (str(error).strip().splitlines() or ["unknown error"])[0]
-            decision = GateDecision(
-                ALIAS_CHALLENGER, GATE_NOT_COMPARABLE,
-                f"champion v{champion.version} cannot score these rows ({first}); move "
-                f"@{ALIAS_CHAMPION} by hand if this version should replace it",
-                candidate, None, champion.version)
-            client.set_registered_model_alias(version.name, decision.alias, version.version)
-            return decision
-    decision = apply_gate(rules, candidate, champion_scores,
-                          champion.version if champion is not None else None)
+            decision = not_comparable(candidate, str(champion.version), error)
+        else:
+            decision = apply_gate(rules, candidate, champion_scores, str(champion.version))
     client.set_registered_model_alias(version.name, decision.alias, version.version)
     return decision

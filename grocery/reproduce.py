@@ -1,4 +1,8 @@
-"""Rebuild a registered model version from its recorded lineage and compare the results."""
+"""Rebuild a registered model version from its lineage chain and compare the results.
+
+The chain comes from ``grocery.lineage.read_chain``; here it becomes the parameters to replay,
+a temporary checkout of the recorded commit, and a table of what matched.
+"""
 
 from __future__ import annotations
 
@@ -10,27 +14,35 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-from mlflow.entities.model_registry import ModelVersion
+import mlflow
+from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
+from grocery.console import text_table
 from grocery.errors import UserError
+from grocery.lineage import UNKNOWN, Chain
 from grocery.names import (
+    PREPARE,
     TAG_DATA_DIGEST,
     TAG_GIT_DIRTY,
-    TAG_GIT_REPO,
     TAG_HYPERPARAMETERS,
-    TAG_PREPARE_RUN,
-    TAG_TRAIN_RUN,
+    TAG_REPRODUCE_COMMIT,
+    TAG_REPRODUCE_MODEL,
+    TAG_REPRODUCE_RUN,
+    TRAIN,
+    reproduce_experiment,
+    reproduce_run_name,
 )
-from grocery.tracking import TAG_GIT_COMMIT
+from grocery.parameters import OWN_DATA_PARAMS, PREPARE_PARAMS
+from grocery.prepared import prepared_uri
+from grocery.tracking import scratch_experiment
 
 METRICS = ("mae", "mse", "rmse", "r2")
 TOLERANCE = 1e-9
-PREPARE_PARAMS = ("product", "rows", "end_date", "seed", "validation_fraction", "split",
-                  "data", "target", "date_column", "department")
+# The prepare run's parameters a reproduction passes again.
+REPLAYED_PARAMS = ("product", *PREPARE_PARAMS, *OWN_DATA_PARAMS)
 
 
 def logged_value(param: str) -> str:
@@ -39,40 +51,29 @@ def logged_value(param: str) -> str:
     return words[0] if len(words) == 1 else param
 
 
-@dataclass(frozen=True)
-class Lineage:
-    """What a version was built from: code, data parameters and model parameters."""
+def check_reproducible(chain: Chain) -> None:
+    """Refuse a version whose chain lacks what a rebuild needs: its runs, repository, commit."""
+    name = f"{chain.version.name}/{chain.version.version}"
+    for step, link in ((TRAIN, chain.train), (PREPARE, chain.prepare)):
+        if not link.found:
+            raise UserError(f"version {name} has no {step} run in this tracking store "
+                            f"(recorded: {link.run_id}); it cannot be rebuilt")
+    if UNKNOWN in (chain.git.repository, chain.git.commit):
+        raise UserError(f"version {name} records no git repository and commit: it was not "
+                        "trained from a git checkout")
 
-    repository: str
-    commit: str
-    dirty: str
-    prepare_params: dict[str, str]
-    train_params: dict[str, str]
-    data_digest: str
-    metrics: dict[str, float]
+
+def prepare_parameters(chain: Chain) -> dict[str, str]:
+    """The prepare run's parameters as they were passed (empty ones left to their defaults)."""
+    return {key: value for key in REPLAYED_PARAMS
+            if (value := logged_value(chain.prepare.params.get(key, "")))}
 
 
-def read_lineage(client: MlflowClient, version: ModelVersion) -> Lineage:
-    """The lineage recorded on a version's train and prepare runs."""
-    train = client.get_run(version.tags[TAG_TRAIN_RUN])
-    prepare = client.get_run(version.tags[TAG_PREPARE_RUN])
-    repository = train.data.tags.get(TAG_GIT_REPO)
-    commit = train.data.tags.get(TAG_GIT_COMMIT)
-    if not repository or not commit:
-        raise UserError(f"version {version.name}/{version.version} records no git repository "
-                        "and commit: it was not trained from a git checkout")
-    hyperparameters = json.loads(train.data.tags.get(TAG_HYPERPARAMETERS, "{}"))
-    return Lineage(
-        repository=repository,
-        commit=commit,
-        dirty=train.data.tags.get(TAG_GIT_DIRTY, "unknown"),
-        prepare_params={k: v for k in PREPARE_PARAMS
-                        if (v := logged_value(prepare.data.params.get(k, "")))},
-        train_params={"model": train.data.params["model"],
-                      **{k: str(v) for k, v in hyperparameters.items()}},
-        data_digest=prepare.data.tags[TAG_DATA_DIGEST],
-        metrics={k: train.data.metrics[k] for k in METRICS},
-    )
+def train_parameters(chain: Chain) -> dict[str, str]:
+    """The model and its hyperparameters as the train run resolved them."""
+    hyperparameters = json.loads(chain.train.tags.get(TAG_HYPERPARAMETERS, "{}"))
+    return {"model": chain.train.params["model"],
+            **{key: str(value) for key, value in hyperparameters.items()}}
 
 
 @contextmanager
@@ -91,18 +92,55 @@ def checkout(repository: str, commit: str) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def compare(original: Lineage, data_digest: str, metrics: dict[str, float]) -> list[tuple]:
+@contextmanager
+def reproduction_run(client: MlflowClient, chain: Chain, launcher_id: str | None) -> Iterator[Run]:
+    """The parent run of a rebuild, in the scratch experiment ``reproduce-<model name>``, named
+    on the ``reproduce`` entry point's own run (``launcher_id``) when there is one."""
+    version = chain.version
+    experiment_id = scratch_experiment(client, reproduce_experiment(version.name))
+    with mlflow.start_run(experiment_id=experiment_id,
+                          run_name=reproduce_run_name(version.name, version.version)) as parent:
+        if launcher_id:
+            client.set_tag(launcher_id, TAG_REPRODUCE_RUN, parent.info.run_id)
+        mlflow.set_tags({TAG_REPRODUCE_MODEL: f"{version.name}/{version.version}",
+                         TAG_REPRODUCE_COMMIT: chain.git.commit})
+        yield parent
+
+
+def rebuild(client: MlflowClient, project: Path, chain: Chain, parent: Run,
+            env_manager: str) -> tuple[str, dict[str, float]]:
+    """Run prepare and train of ``project`` with the chain's parameters beside ``parent``;
+    return the new data digest and the new train metrics."""
+    experiment_id = parent.info.experiment_id
+    prepare = mlflow.run(str(project), PREPARE, parameters=prepare_parameters(chain),
+                         experiment_id=experiment_id, env_manager=env_manager)
+    train = mlflow.run(str(project), TRAIN,
+                       parameters={"data": prepared_uri(prepare.run_id), **train_parameters(chain)},
+                       experiment_id=experiment_id, env_manager=env_manager)
+    return (client.get_run(prepare.run_id).data.tags[TAG_DATA_DIGEST],
+            client.get_run(train.run_id).data.metrics)
+
+
+def compare(chain: Chain, data_digest: str, metrics: dict[str, float]) -> list[tuple]:
     """Rows of (what, original, rebuilt, equal) for the data digest and each metric."""
-    rows = [("data digest", original.data_digest, data_digest, original.data_digest == data_digest)]
+    rows = [("data digest", chain.data_digest, data_digest, chain.data_digest == data_digest)]
     for name in METRICS:
-        before, after = original.metrics[name], metrics.get(name, math.nan)
+        before, after = chain.train.metrics.get(name, math.nan), metrics.get(name, math.nan)
         rows.append((name, repr(before), repr(after), abs(before - after) <= TOLERANCE))
     return rows
 
 
-def format_table(rows: list[tuple]) -> str:
-    header = ("what", "original", "rebuilt", "equal")
-    cells = [header, *[(a, b, c, "yes" if d else "NO") for a, b, c, d in rows]]
-    widths = [max(len(str(row[i])) for row in cells) for i in range(4)]
-    return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
-                     for row in cells)
+def comparison_table(rows: list[tuple]) -> str:
+    """The rows of ``compare`` for a person, ``yes`` or ``NO`` in the last column."""
+    return text_table(("what", "original", "rebuilt", "equal"),
+                      [(what, before, after, "yes" if equal else "NO")
+                       for what, before, after, equal in rows])
+
+
+def mismatch_message(chain: Chain) -> str:
+    """Why a rebuild differs, as far as the chain tells: a dirty work tree lacks its edits."""
+    message = f"{chain.version.name}/{chain.version.version} does not reproduce"
+    if chain.git.dirty == "true":
+        message += (f"; the version was trained from a dirty work tree "
+                    f"({TAG_GIT_DIRTY}=true), so commit {chain.git.commit} lacks its edits")
+    return message

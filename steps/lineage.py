@@ -12,10 +12,13 @@ import mlflow
 from mlflow.tracking import MlflowClient
 
 from grocery.config import load_config
-from grocery.errors import UserError, exit_on_user_error
-from grocery.lineage import FORMATS, lineage, render
-from grocery.registered import parse_model_ref, resolve
+from grocery.errors import exit_on_user_error
+from grocery.lineage import chain_record, check_format, read_chain, render
+from grocery.names import LINEAGE
+from grocery.registry import catalog_product, parse_model_ref, reference_tags, resolve
 from grocery.tracking import step_run
+
+RECORD_FILE = "lineage.json"  # the chain among the run's artifacts
 
 
 def parse_args() -> argparse.Namespace:
@@ -27,18 +30,15 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    if args.format not in FORMATS:
-        raise UserError(f"unknown format {args.format!r}; valid formats: {', '.join(FORMATS)}")
+    check_format(args.format)
     ref = parse_model_ref(args.model)
-    product = next((p for p in load_config().products.values()
-                    if p.registered_model == ref.name), None)
-    with step_run("lineage", product):
-        version = resolve(MlflowClient(), ref)
-        mlflow.set_tags({"registered_model": version.name, "model_version": version.version,
-                         "model_reference": str(ref)})
-        chain = lineage(MlflowClient(), version)
-        mlflow.log_dict(chain, "lineage.json")
-        print(render(chain, args.format))
+    client = MlflowClient()
+    with step_run(LINEAGE, catalog_product(load_config(), ref)):
+        version = resolve(client, ref)
+        mlflow.set_tags(reference_tags(version, ref))
+        record = chain_record(read_chain(client, version))
+        mlflow.log_dict(record, RECORD_FILE)
+        print(render(record, args.format))
 
 
 if __name__ == "__main__":

@@ -13,10 +13,12 @@ from pathlib import Path
 import mlflow
 from mlflow.tracking import MlflowClient
 
+from grocery import registry
 from grocery.config import load_config
 from grocery.errors import exit_on_user_error
-from grocery.forecast import model_inputs, read_table, table_format, with_predictions, write_table
-from grocery.registered import input_columns, load_model, product_model_ref, resolve, version_uri
+from grocery.model_inputs import model_inputs, with_predictions
+from grocery.names import PREDICT, TAG_MODEL_URI
+from grocery.tables import read_table, table_kind, write_table
 from grocery.tracking import run_location, step_run
 
 OUTPUT_DIR = "predictions"  # the output's folder among the run's artifacts
@@ -24,9 +26,8 @@ OUTPUT_DIR = "predictions"  # the output's folder among the run's artifacts
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--product", required=True)
-    parser.add_argument("--input", required=True)
-    parser.add_argument("--output", required=True)
+    for name in ("product", "input", "output"):
+        parser.add_argument(f"--{name}", required=True)
     parser.add_argument("--model-alias", default="")
     parser.add_argument("--model-version", default="")
     return parser.parse_args()
@@ -35,19 +36,16 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     product = load_config().product(args.product)
-    ref = product_model_ref(product.name, alias=args.model_alias, version=args.model_version)
-    with step_run("predict", product) as run:
-        table_format(args.output)  # refuse a bad output name before any work
-        version = resolve(MlflowClient(), ref)
-        mlflow.set_tags({
-            "registered_model": version.name,
-            "model_version": version.version,
-            "model_reference": str(ref),
-            "model_uri": version_uri(version),
-        })
+    ref = registry.product_model_ref(product.name, args.model_alias, args.model_version)
+    with step_run(PREDICT, product) as run:
+        table_kind(args.output)  # refuse a bad output name before any work
+        version = registry.resolve(MlflowClient(), ref)
+        mlflow.set_tags({**registry.reference_tags(version, ref),
+                         TAG_MODEL_URI: registry.version_uri(version)})
         frame = read_table(args.input)
-        inputs = model_inputs(frame, input_columns(version))  # checked before the model loads
-        predictions = load_model(version).predict(inputs)
+        # The columns are checked against the signature before the model loads.
+        inputs = model_inputs(frame, registry.input_columns(version))
+        predictions = registry.load_model(version).predict(inputs)
         written = write_table(with_predictions(frame, predictions), Path(args.output).resolve())
         mlflow.log_artifact(str(written), OUTPUT_DIR)
         mlflow.log_metric("rows", len(frame))

@@ -14,11 +14,12 @@ import sys
 import mlflow
 from mlflow.tracking import MlflowClient
 
+from grocery import reproduce
 from grocery.errors import exit_on_user_error
-from grocery.names import TAG_DATA_DIGEST
-from grocery.registered import parse_model_ref, resolve
-from grocery.reproduce import checkout, compare, format_table, read_lineage
-from grocery.tracking import env_manager_of, run_location, scratch_experiment
+from grocery.lineage import read_chain
+from grocery.names import TAG_REPRODUCE_EQUAL
+from grocery.registry import parse_model_ref, resolve, version_ref
+from grocery.tracking import env_manager_of, run_location
 
 
 def parse_args() -> argparse.Namespace:
@@ -31,42 +32,27 @@ def main() -> None:
     args = parse_args()
     client = MlflowClient()
     version = resolve(client, parse_model_ref(args.model))
-    lineage = read_lineage(client, version)
+    chain = read_chain(client, version)
+    reproduce.check_reproducible(chain)
+    # The entry point's own run stays as `mlflow run` made it; the rebuild gets runs of its own.
     launcher_id = os.environ.pop("MLFLOW_RUN_ID", None)
     env_manager = env_manager_of(client, launcher_id)
-    experiment_id = scratch_experiment(client, f"reproduce-{version.name}")
 
-    with checkout(lineage.repository, lineage.commit) as project, mlflow.start_run(
-        experiment_id=experiment_id, run_name=f"reproduce-{version.name}-v{version.version}"
-    ) as parent:
-        if launcher_id:
-            client.set_tag(launcher_id, "reproduce.run_id", parent.info.run_id)
-        mlflow.set_tags({"reproduce.model": f"{version.name}/{version.version}",
-                         "reproduce.commit": lineage.commit})
-        print(f"reproducing {version.name}/{version.version} from {lineage.commit} "
+    with (reproduce.checkout(chain.git.repository, chain.git.commit) as project,
+          reproduce.reproduction_run(client, chain, launcher_id) as parent):
+        print(f"reproducing {version_ref(version)} from {chain.git.commit} "
               f"({run_location(parent)})", flush=True)
-        prepare = mlflow.run(str(project), "prepare", parameters=lineage.prepare_params,
-                             experiment_id=experiment_id, env_manager=env_manager)
-        train = mlflow.run(str(project), "train",
-                           parameters={"data": f"runs:/{prepare.run_id}/data",
-                                       **lineage.train_params},
-                           experiment_id=experiment_id, env_manager=env_manager)
-        rebuilt_digest = client.get_run(prepare.run_id).data.tags[TAG_DATA_DIGEST]
-        rows = compare(lineage, rebuilt_digest, client.get_run(train.run_id).data.metrics)
+        rebuilt = reproduce.rebuild(client, project, chain, parent, env_manager)
+        rows = reproduce.compare(chain, *rebuilt)
         equal = all(row[-1] for row in rows)
-        mlflow.set_tag("reproduce.equal", str(equal).lower())
+        mlflow.set_tag(TAG_REPRODUCE_EQUAL, str(equal).lower())
 
     print()
-    print(format_table(rows))
+    print(reproduce.comparison_table(rows))
     if not equal:
-        hint = ""
-        if lineage.dirty == "true":
-            hint = (f"; the version was trained from a dirty work tree "
-                    f"(grocery.git.dirty=true), so commit {lineage.commit} lacks its edits")
-        print(f"error: {version.name}/{version.version} does not reproduce{hint}",
-              file=sys.stderr)
+        print(f"error: {reproduce.mismatch_message(chain)}", file=sys.stderr)
         sys.exit(1)
-    print(f"{version.name}/{version.version} reproduces from {lineage.commit}")
+    print(f"{version_ref(version)} reproduces from {chain.git.commit}")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ import pandas as pd
 import pytest
 
 from grocery.config import load_config
+from grocery.names import ALIAS_CHAMPION, TAG_PREPARE_RUN
+from grocery.prepared import DATA_DIR, VALIDATION_FILE
 from tests.conftest import Store, new_store, succeeded
 
 CHEESE = load_config().product("cheese")
@@ -52,8 +54,8 @@ def shared_champion(tmp_path_factory: pytest.TempPathFactory) -> Champion:
         return _shared[0]
     folder = tmp_path_factory.mktemp("cheese")
     store = pipeline_store(folder)
-    version = store.client.get_model_version_by_alias(CHEESE.registered_model, "champion")
+    version = store.client.get_model_version_by_alias(CHEESE.registered_model, ALIAS_CHAMPION)
     local = store.client.download_artifacts(
-        version.tags["prepare_run_id"], "data/validation.parquet", str(folder))
+        version.tags[TAG_PREPARE_RUN], f"{DATA_DIR}/{VALIDATION_FILE}", str(folder))
     _shared.append(Champion(store=store, version=version, validation_path=Path(local)))
     return _shared[0]

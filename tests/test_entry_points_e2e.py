@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from grocery.config import load_config
+from grocery.names import ALL_PRODUCTS
 from tests.conftest import Store, error_lines, new_store, succeeded
 
-MILK = load_config().product("milk")
+CONFIG = load_config()
+MILK = CONFIG.product("milk")
+VALID_NAMES = ", ".join([*CONFIG.products, *CONFIG.departments, ALL_PRODUCTS])
 
 
 def run_id_of(store: Store, step: str) -> str:
@@ -71,15 +74,14 @@ def test_a_second_pipeline_run_makes_a_new_version(store):
 
 
 BAD_INPUTS = [
-    ("main", {"product": "bananas"}, "unknown product 'bananas'; valid names: apples, cherries, "
-     "carrots, milk, cheese, dairy, produce, all"),
+    ("main", {"product": "bananas"}, f"unknown product 'bananas'; valid names: {VALID_NAMES}"),
     ("main", {"product": "milk", "rows": 0}, "rows must be a positive number of days, got 0"),
     ("main", {"product": "milk", "rows": 4}, "4 rows are too few for validation_fraction=0.2: "
      "need at least 2 rows in train and in validation"),
     ("main", {"product": "milk", "validation_fraction": 1.5},
      "validation_fraction must be between 0 and 1 (exclusive), got 1.5"),
     ("main", {"product": "milk", "model": "xgboost"},
-     "unknown model 'xgboost'; valid models: random_forest, hist_gradient_boosting, ridge"),
+     f"unknown model 'xgboost'; valid models: {', '.join(CONFIG.models)}"),
     ("prepare", {"product": "milk", "rows": -5}, "rows must be a positive number of days, got -5"),
     ("register", {"train_run_id": "0123456789abcdef0123456789abcdef"},
      "train_run_id '0123456789abcdef0123456789abcdef' does not exist in this tracking store"),
