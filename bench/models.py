@@ -1,7 +1,7 @@
 """Which model reaches the noise floor: every catalog model, and the tutorial's reference.
 
 For each product and seed: 1000 synthetic days ending 2023-10-03, the last 20% as validation
-(the pipeline's defaults). Each model is fitted behind the feature pipeline; the reference is the
+(the pipeline's defaults). Each model is fitted behind the feature steps; the reference is the
 tutorial's random forest on the tutorial's columns. The score is rmse_to_noise: validation rmse
 over the rmse of the generator's realized noise on the same rows (1.00 = as good as the data
 allows). Prints the table of medians over seeds and writes it to docs/benchmarks.md.
@@ -30,7 +30,7 @@ from grocery.dataset import (
 )
 from grocery.modeling import (
     build_estimator,
-    build_pipeline,
+    build_model,
     regression_metrics,
     resolve_hyperparameters,
 )
@@ -72,7 +72,7 @@ def _fit_predict(name: str, train: pd.DataFrame, validation: pd.DataFrame) -> np
         estimator = build_estimator(choice, resolve_hyperparameters(choice, {}))
         return estimator.fit(x_train, y_train).predict(x_val)
     choice = catalog.model(name)
-    model = build_pipeline(choice, resolve_hyperparameters(choice, {}), train, TARGET, DATE)
+    model = build_model(choice, resolve_hyperparameters(choice, {}), train, TARGET, DATE)
     return model.fit(train, train[TARGET]).predict(validation)
 
 
@@ -99,7 +99,7 @@ def main(seeds: tuple[int, ...]) -> None:
 2023-10-03, last 20% as validation, seeds {', '.join(map(str, seeds))} (median over seeds).
 rmse_to_noise = validation rmse / rmse of the generator's realized noise on the same rows
 (1.00 = the noise floor; goal <= 1.05 with the default model). Every catalog model runs behind
-the feature pipeline (calendar features, lags, imputation, encoding); the first row is the
+the feature steps (calendar features, lags, imputation, encoding); the first row is the
 tutorial's random forest on the tutorial's columns, for reference. "fit s" is the median time to
 fit and predict one product. Machine: {machine()}.
 

@@ -15,8 +15,6 @@ from grocery.modeling import regression_metrics
 BASELINES = {"previous_day": 1, "last_week": 7}
 
 
-
-
 def naive_forecasts(train: pd.DataFrame, validation: pd.DataFrame, target: str,
                     date_column: str) -> dict[str, np.ndarray]:
     """Each baseline's forecast for every validation row, in the validation's order."""

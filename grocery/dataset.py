@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,31 @@ def generate_sales(generator: Generator, rows: int, end_date: str, seed: int) ->
     return simulate_sales(generator, rows, end_date, seed)[0]
 
 
+def _dates(rows: int, end_date: str) -> pd.DatetimeIndex:
+    """``rows`` consecutive days ending on ``end_date``."""
+    if rows <= 0:
+        raise UserError(f"rows must be a positive number of days, got {rows}")
+    try:
+        end = pd.Timestamp(end_date).normalize()
+    except ValueError as error:
+        raise UserError(f"end_date {end_date!r} is not a date (use YYYY-MM-DD)") from error
+    return pd.date_range(end=end, periods=rows, freq="D")
+
+
+def _draws(generator: Generator, rows: int, seed: int) -> dict[str, np.ndarray]:
+    """The random columns, in the tutorial's draw order from one seeded stream."""
+    rng = np.random.RandomState(seed)  # the legacy stream np.random.seed() gives the tutorial
+    low, high = generator.price_range
+    return {
+        "temperature": rng.uniform(10, 35, rows),
+        "rainfall": rng.exponential(5, rows),
+        "holiday": rng.choice([0, 1], rows, p=[0.97, 0.03]),
+        "price": rng.uniform(low, high, rows),
+        "promo": rng.choice([0, 1], rows, p=[0.85, 0.15]),
+        "noise": rng.normal(0, generator.noise_std, rows),
+    }
+
+
 def simulate_sales(
     generator: Generator, rows: int, end_date: str, seed: int
 ) -> tuple[pd.DataFrame, pd.Series]:
@@ -63,54 +89,31 @@ def simulate_sales(
     The noise is what no model can predict (the normal draw times that day's inflation), so its
     root mean square over some rows is the lowest rmse any model can reach on them.
     """
-    if rows <= 0:
-        raise UserError(f"rows must be a positive number of days, got {rows}")
-    try:
-        end = pd.Timestamp(end_date).normalize()
-    except ValueError as error:
-        raise UserError(f"end_date {end_date!r} is not a date (use YYYY-MM-DD)") from error
-    rng = np.random.RandomState(seed)  # the legacy stream np.random.seed() gives the tutorial
-    dates = pd.date_range(end=end, periods=rows, freq="D")
+    dates = _dates(rows, end_date)
+    draws = _draws(generator, rows, seed)
     months = dates.month.to_numpy()
-    base = generator.base_demand
-    low, high = generator.price_range
+    base, low, high = generator.base_demand, *generator.price_range
     price_scale = ((low + high) / 2) / _APPLES_MID_PRICE
-
-    temperature = rng.uniform(10, 35, rows)
-    rainfall = rng.exponential(5, rows)
-    holiday = rng.choice([0, 1], rows, p=[0.97, 0.03])
-    price = rng.uniform(low, high, rows)
-    promo_draw = rng.choice([0, 1], rows, p=[0.85, 0.15])
-    noise = rng.normal(0, generator.noise_std, rows)
-
     weekend = (dates.day_of_week >= 5).astype(np.int64)
-    promo = np.where(np.isin(months, generator.promo_months), 1, promo_draw)
+    promo = np.where(np.isin(months, generator.promo_months), 1, draws["promo"])
     inflation = 1 + _INFLATION_PER_YEAR * (dates.year - dates.year.min()).to_numpy()
     harvest = seasonal_effect(months, generator.seasonal_peak_month)
-    price = price - _HARVEST_PRICE_SHIFT * price_scale * harvest
+    price = draws["price"] - _HARVEST_PRICE_SHIFT * price_scale * harvest
     demand = (
         base
         - _PRICE_EFFECT * base * price / price_scale
         + generator.seasonal_amplitude * harvest
         + _PROMO_EFFECT * base * promo
         + _WEEKEND_EFFECT * base * weekend
-        + noise
+        + draws["noise"]
     ) * inflation
-
-    frame = pd.DataFrame(
-        {
-            DATE: dates,
-            "average_temperature": temperature,
-            "rainfall": rainfall,
-            "weekend": weekend,
-            "holiday": holiday.astype(np.int64),
-            "price_per_kg": price,
-            "promo": promo.astype(np.int64),
-            TARGET: demand,
-        }
-    )
+    frame = pd.DataFrame({
+        DATE: dates, "average_temperature": draws["temperature"], "rainfall": draws["rainfall"],
+        "weekend": weekend, "holiday": draws["holiday"].astype(np.int64), "price_per_kg": price,
+        "promo": promo.astype(np.int64), TARGET: demand,
+    })
     frame["previous_days_demand"] = frame[TARGET].shift(1).bfill()
-    return frame[COLUMNS], pd.Series(noise * inflation, index=frame.index, name="noise")
+    return frame[COLUMNS], pd.Series(draws["noise"] * inflation, index=frame.index, name="noise")
 
 
 def noise_floor(noise: pd.Series, rows: pd.Index) -> float:
@@ -149,12 +152,32 @@ def split_sales(
     """
     n_train, n_validation = split_sizes(len(frame), validation_fraction, split)
     if split == "random":
+        # Lazy: scikit-learn costs ~0.8 s at start-up, which main and the time split skip.
         from sklearn.model_selection import train_test_split
 
         train, validation = train_test_split(frame, test_size=n_validation, random_state=42)
         return train, validation
     ordered = frame.sort_values(date_column, kind="stable")
     return ordered.iloc[:n_train], ordered.iloc[n_train:]
+
+
+class SplitSales(NamedTuple):
+    """A product's daily sales, split, and the noise floor of the validation rows (None for a
+    user's own table, whose noise is unknown)."""
+
+    sales: pd.DataFrame
+    train: pd.DataFrame
+    validation: pd.DataFrame
+    noise_floor: float | None = None
+
+
+def split_synthetic_sales(generator: Generator, rows: int, end_date: str, seed: int,
+                          validation_fraction: float, split: str) -> SplitSales:
+    """A catalog product's synthetic sales, split, with the noise floor of the validation rows:
+    what no model can beat on them, the generator's own noise."""
+    sales, noise = simulate_sales(generator, rows, end_date, seed)
+    train, validation = split_sales(sales, validation_fraction, split)
+    return SplitSales(sales, train, validation, noise_floor(noise, validation.index))
 
 
 def features_and_target(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:

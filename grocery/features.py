@@ -1,4 +1,4 @@
-"""Model features from a sales table's raw columns, inside one sklearn Pipeline.
+"""Model features from a sales table's raw columns: the steps of one sklearn Pipeline.
 
 The logged model takes the table as it comes: the date, the feature columns, and the target
 column as history (it may be empty on the days to forecast). The first step adds calendar
@@ -24,6 +24,7 @@ TREND = "date_trend"
 LAGS = {"target_lag_1": 1, "target_lag_7": 7}
 DERIVED = (DAY_OF_WEEK, MONTH, DAY_OF_YEAR, TREND, *LAGS)
 MISSING_CATEGORY = "missing"
+ESTIMATOR_STEP = "model"  # the estimator's step, last in the model
 # A string column with more distinct values than this keeps its most frequent ones only.
 MAX_CATEGORIES = 20
 
@@ -117,12 +118,13 @@ def preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTransforme
     return ColumnTransformer(transformers, remainder="drop")
 
 
-def forecasting_pipeline(estimator: RegressorMixin, frame: pd.DataFrame, target: str,
-                         date_column: str) -> Pipeline:
-    """An unfitted pipeline from ``frame``'s raw columns to ``estimator``'s forecast."""
+def forecasting_model(estimator: RegressorMixin, frame: pd.DataFrame, target: str,
+                      date_column: str) -> Pipeline:
+    """An unfitted model from ``frame``'s raw columns to ``estimator``'s forecast: the feature
+    steps, then the estimator."""
     numeric, categorical = split_columns(frame, target, date_column)
     return Pipeline([
         ("features", CalendarLags(date_column, target, tuple(categorical))),
         ("encode", preprocessor(numeric, categorical)),
-        ("model", estimator),
+        (ESTIMATOR_STEP, estimator),
     ])

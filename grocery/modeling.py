@@ -1,4 +1,4 @@
-"""Estimators from the catalog behind the feature pipeline, and the validation metrics."""
+"""Models from the catalog (its estimator behind the feature steps), and the validation metrics."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from grocery.config import ModelChoice
 from grocery.errors import UserError
 
-if TYPE_CHECKING:  # scikit-learn is imported only where a model is fitted or scored
+if TYPE_CHECKING:  # scikit-learn only where a model is fitted or scored (see regression_metrics)
     import numpy as np
     import pandas as pd
     from sklearn.base import RegressorMixin
@@ -57,6 +57,7 @@ def build_estimator(choice: ModelChoice, params: dict) -> RegressorMixin:
 
 def regression_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
     """The tutorial's validation metrics: mae, mse, rmse and r2."""
+    # Lazy: importing scikit-learn costs ~0.8 s, which main (it resolves hyperparameters) skips.
     from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
     mse = mean_squared_error(actual, predicted)
@@ -68,12 +69,13 @@ def regression_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, f
     }
 
 
-def build_pipeline(choice: ModelChoice, params: dict, frame: pd.DataFrame, target: str,
-                   date_column: str) -> Pipeline:
-    """The catalog's estimator behind the feature pipeline for ``frame``'s raw columns."""
-    from grocery.features import forecasting_pipeline
+def build_model(choice: ModelChoice, params: dict, frame: pd.DataFrame, target: str,
+                date_column: str) -> Pipeline:
+    """An unfitted model: the catalog's estimator behind the feature steps for ``frame``."""
+    # Lazy: the feature steps import scikit-learn (~0.8 s), which main skips.
+    from grocery.features import forecasting_model
 
-    return forecasting_pipeline(build_estimator(choice, params), frame, target, date_column)
+    return forecasting_model(build_estimator(choice, params), frame, target, date_column)
 
 
 def rmse_to_noise(rmse: float, noise_floor: float) -> float:

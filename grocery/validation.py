@@ -1,4 +1,4 @@
-"""A user's own sales table: read it and refuse it, with one line naming the file and the problem.
+"""The rules a user's own sales table must keep, and the one-line refusal naming its first break.
 
 Rules: one row per day; a numeric target with a value on every row; a date column that parses;
 any other column is a feature (numbers or strings) and may have gaps, which the model imputes,
@@ -7,47 +7,12 @@ but may not be entirely empty. Rows in messages count from 1, the first row unde
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from grocery.dataset import split_sizes
 from grocery.errors import UserError
 from grocery.features import DERIVED, is_categorical
-
-SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
-
-
-def table_kind(name: str) -> str:
-    """``csv`` or ``parquet`` from the name's suffix (of a path or of a URI's path)."""
-    suffix = Path(name.split("?", 1)[0]).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise UserError(f"{name}: not a .csv or .parquet file; name the file with one of those "
-                        "suffixes")
-    return SUFFIXES[suffix]
-
-
-def read_sales(path: Path, name: str) -> pd.DataFrame:
-    """The table in ``path`` (a local copy of ``name``, which messages call it by)."""
-    kind = table_kind(name)
-    if not path.exists():
-        where = "" if str(path.resolve()) == name else f" (looked for {path.resolve()})"
-        raise UserError(f"{name}: no such file{where}")
-    if path.is_file() and path.stat().st_size == 0:
-        raise UserError(f"{name}: the file is empty")
-    try:
-        frame = pd.read_csv(path) if kind == "csv" else pd.read_parquet(path)
-    except pd.errors.EmptyDataError:
-        raise UserError(f"{name}: the file is empty") from None
-    except (OSError, ValueError, pd.errors.ParserError) as error:
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise UserError(f"{name}: cannot read it as {kind}: {reason}") from None
-    if len(frame.columns) == 0:
-        raise UserError(f"{name}: the file is empty")
-    if frame.empty:
-        raise UserError(f"{name}: the file has a header but no rows")
-    return frame
 
 
 def _row(position: int) -> str:
@@ -78,9 +43,8 @@ def _parse_dates(frame: pd.DataFrame, name: str, date_column: str) -> pd.Series:
     return parsed
 
 
-def validate_sales(frame: pd.DataFrame, name: str, target: str, date_column: str,
-                   validation_fraction: float, split: str) -> pd.DataFrame:
-    """``frame`` with its dates parsed, or a UserError for its first problem."""
+def _check_columns(frame: pd.DataFrame, name: str, target: str, date_column: str) -> None:
+    """The target and date columns are there, and no column takes a derived feature's name."""
     columns = ", ".join(map(str, frame.columns))
     for what, column, param in (("target", target, "target"),
                                 ("date", date_column, "date_column")):
@@ -92,7 +56,9 @@ def validate_sales(frame: pd.DataFrame, name: str, target: str, date_column: str
         raise UserError(f"{name}: column {reserved[0]!r} has the name of a derived feature; "
                         "rename it")
 
-    values = frame[target]
+
+def _check_target(values: pd.Series, name: str, target: str) -> None:
+    """Every row has a finite number as its target."""
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         numbers = pd.to_numeric(values, errors="coerce")
         first = np.flatnonzero((numbers.isna() & values.notna()).to_numpy())
@@ -106,7 +72,8 @@ def validate_sales(frame: pd.DataFrame, name: str, target: str, date_column: str
                         f"value{'s' if len(bad) > 1 else ''}, first at {_row(bad[0])}; every "
                         "row needs a target")
 
-    dates = _parse_dates(frame, name, date_column)
+
+def _check_one_row_per_day(dates: pd.Series, name: str) -> None:
     repeated = np.flatnonzero(dates.duplicated(keep=False).to_numpy())
     if len(repeated):
         day = dates.iloc[repeated[0]]
@@ -114,11 +81,9 @@ def validate_sales(frame: pd.DataFrame, name: str, target: str, date_column: str
         raise UserError(f"{name}: date {day.date()} repeats ({', '.join(rows)}); the table "
                         "needs one row per day")
 
-    try:
-        split_sizes(len(frame), validation_fraction, split)
-    except UserError as error:
-        raise UserError(f"{name}: {error}") from None
 
+def _check_features(frame: pd.DataFrame, name: str, target: str, date_column: str) -> None:
+    """Every other column holds numbers or strings, and not only gaps."""
     for column in frame.columns:
         if column in (target, date_column):
             continue
@@ -130,7 +95,22 @@ def validate_sales(frame: pd.DataFrame, name: str, target: str, date_column: str
             raise UserError(f"{name}: feature column {column!r} holds {series.dtype}; features "
                             "must be numbers or strings")
 
+
+def validate_sales(frame: pd.DataFrame, name: str, target: str, date_column: str,
+                   validation_fraction: float, split: str) -> pd.DataFrame:
+    """``frame`` with its dates parsed, or a UserError for its first problem."""
+    if frame.empty:
+        raise UserError(f"{name}: the file has a header but no rows")
+    _check_columns(frame, name, target, date_column)
+    _check_target(frame[target], name, target)
+    dates = _parse_dates(frame, name, date_column)
+    _check_one_row_per_day(dates, name)
+    try:
+        split_sizes(len(frame), validation_fraction, split)
+    except UserError as error:
+        raise UserError(f"{name}: {error}") from None
+    _check_features(frame, name, target, date_column)
     checked = frame.copy()
     checked[date_column] = dates
-    checked[target] = values.astype(np.float64)
+    checked[target] = frame[target].astype(np.float64)
     return checked

@@ -12,9 +12,12 @@ from grocery.dataset import (
     content_digest,
     features_and_target,
     generate_sales,
+    noise_floor,
     seasonal_effect,
+    simulate_sales,
     split_sales,
     split_sizes,
+    split_synthetic_sales,
 )
 from grocery.errors import UserError
 
@@ -119,3 +122,22 @@ def test_features_are_every_column_but_date_and_target():
 def test_combined_digest_depends_on_both_parts():
     assert combined_digest("a", "b") != combined_digest("a", "c")
     assert combined_digest("a", "b") == combined_digest("a", "b")
+
+
+def test_the_noise_is_what_separates_demand_from_its_formula():
+    frame, noise = simulate_sales(APPLES, 400, "2023-10-03", 9999)
+    pd.testing.assert_frame_equal(frame, generate_sales(APPLES, 400, "2023-10-03", 9999))
+    assert noise.index.equals(frame.index)
+    # Inflation multiplies the noise: in the last year it is 6% above the draw's std of 50.
+    assert 40 < noise.std() < 65
+    _, validation = split_sales(frame, 0.2)
+    assert noise_floor(noise, validation.index) == pytest.approx(
+        np.sqrt(np.mean(noise.loc[validation.index] ** 2)))
+
+
+def test_a_synthetic_split_carries_its_noise_floor():
+    split = split_synthetic_sales(APPLES, 400, "2023-10-03", 9999, 0.2, "time")
+    frame, noise = simulate_sales(APPLES, 400, "2023-10-03", 9999)
+    pd.testing.assert_frame_equal(split.sales, frame)
+    assert (len(split.train), len(split.validation)) == (320, 80)
+    assert split.noise_floor == noise_floor(noise, split.validation.index)

@@ -1,4 +1,4 @@
-"""Estimators from the catalog and the metrics; the alias rule."""
+"""grocery.modeling: estimators and models from the catalog, hyperparameters and the metrics."""
 
 import math
 
@@ -7,11 +7,18 @@ import pytest
 from sklearn.ensemble import RandomForestRegressor
 
 from grocery.config import load_config
+from grocery.dataset import DATE, TARGET, noise_floor, simulate_sales, split_sales
 from grocery.errors import UserError
-from grocery.modeling import build_estimator, regression_metrics, resolve_hyperparameters
-from grocery.registry import decide_alias
+from grocery.modeling import (
+    build_estimator,
+    build_model,
+    regression_metrics,
+    resolve_hyperparameters,
+    rmse_to_noise,
+)
 
-RANDOM_FOREST = load_config().model("random_forest")
+CONFIG = load_config()
+RANDOM_FOREST = CONFIG.model("random_forest")
 
 
 def test_random_forest_is_the_tutorials():
@@ -47,8 +54,13 @@ def test_metrics():
     assert metrics["r2"] == pytest.approx(1 - 4 / 2)
 
 
-def test_champion_moves_only_on_a_strictly_lower_rmse():
-    assert decide_alias(10.0, None) == "champion"
-    assert decide_alias(9.0, 10.0) == "champion"
-    assert decide_alias(10.0, 10.0) == "challenger"
-    assert decide_alias(11.0, 10.0) == "challenger"
+@pytest.mark.parametrize("product", list(CONFIG.products))
+def test_default_model_reaches_the_noise_floor(product):
+    """The issue's bound: <= 1.10 (the benchmark in docs/benchmarks.md holds the goal, 1.05)."""
+    frame, noise = simulate_sales(CONFIG.generators[product], 1000, "2023-10-03", 9999)
+    train, validation = split_sales(frame, 0.2)
+    choice = CONFIG.model(CONFIG.default_model)
+    model = build_model(choice, resolve_hyperparameters(choice, {}), train, TARGET, DATE)
+    predictions = model.fit(train, train[TARGET]).predict(validation)
+    rmse = regression_metrics(validation[TARGET].to_numpy(), predictions)["rmse"]
+    assert rmse_to_noise(rmse, noise_floor(noise, validation.index)) <= 1.10

@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from grocery.artifacts import fetch_data
 from grocery.config import load_config, own_product
-from grocery.experiments import data_schema, own_data_schema, route_run
+from grocery.experiments import data_schema, route_run
+from grocery.own_data import read_own_table
+from grocery.prepared import PreparedData
 from tests.conftest import Store, error_lines, new_store, succeeded
 
 PRODUCT, DEPARTMENT, EXPERIMENT = "sourdough", "bakery", "Sourdough_Models"
@@ -64,11 +65,13 @@ def test_own_csv_end_to_end_the_gate_and_a_model_on_raw_columns(own_store):
     assert prepare.data.tags["store_dept"] == DEPARTMENT
     assert prepare.data.metrics["train_rows"] == 120
     assert "noise_floor" not in prepare.data.metrics  # real data: its noise is unknown
-    meta = json.loads(Path(store.client.download_artifacts(
+    prepared = PreparedData.from_json(Path(store.client.download_artifacts(
         prepare.info.run_id, "data/prepare.json", str(csv.parent))).read_text())
     # What main reads to route the run (the experiment rule) is what prepare logged.
-    schema, _ = own_data_schema(str(csv), "units_sold", "day", 0.2, "time")
-    assert meta["schema"] == schema
+    schema = data_schema(read_own_table(str(csv), "units_sold", "day", 0.2, "time"),
+                         "units_sold", "day")
+    assert prepared.schema == schema
+    assert (prepared.product, prepared.source, prepared.noise_floor) == (PRODUCT, str(csv), None)
     assert schema[1] == ["shelf", "string", "feature"]
 
     succeeded(store.mlflow_run(*exp, entry_point="train",
@@ -160,22 +163,6 @@ def test_bad_own_data_fails_the_run_with_the_reason(own_store, tmp_path, make, m
     assert run.data.tags["grocery.error"] == expected
     assert not store.client.list_artifacts(run.info.run_id)
     assert len(store.client.search_model_versions()) == versions
-
-
-def test_fetch_data_downloads_a_runs_uri(tmp_path):
-    store = new_store(tmp_path / "store")
-    csv = own_csv(tmp_path)
-    mlflow.set_tracking_uri(store.uri)
-    try:
-        experiment = store.client.create_experiment(
-            "uploads", artifact_location=(tmp_path / "art").as_uri())
-        with mlflow.start_run(experiment_id=experiment) as run:
-            mlflow.log_artifact(str(csv), "tables")
-        (tmp_path / "get").mkdir()
-        local = fetch_data(f"runs:/{run.info.run_id}/tables/{csv.name}", tmp_path / "get")
-    finally:
-        mlflow.set_tracking_uri(None)
-    assert local.read_bytes() == csv.read_bytes()
 
 
 def test_an_extra_column_lands_in_a_new_experiment(tmp_path):

@@ -1,4 +1,4 @@
-"""Unit tests for the input checks and table I/O of predict, and for model references."""
+"""grocery.model_inputs: a table checked against a model's signature, and the predictions added."""
 
 from __future__ import annotations
 
@@ -7,15 +7,7 @@ import pandas as pd
 import pytest
 
 from grocery.errors import UserError
-from grocery.forecast import (
-    Column,
-    model_inputs,
-    read_table,
-    table_format,
-    with_predictions,
-    write_table,
-)
-from grocery.registered import ModelRef, parse_model_ref, product_model_ref
+from grocery.model_inputs import PREDICTION, Column, model_inputs, with_predictions
 
 SCHEMA = [Column("price_per_kg", "double"), Column("promo", "long")]
 
@@ -70,44 +62,9 @@ def test_model_inputs_refuses_an_empty_table():
                      SCHEMA)
 
 
-def test_tables_round_trip_by_suffix(tmp_path):
-    frame = with_predictions(pd.DataFrame({"promo": [0, 1], "prediction": [9, 9]}), [1.5, 2.5])
-    assert list(frame.columns) == ["promo", "prediction"]
-    for name in ("a.csv", "sub/b.parquet"):
-        path = write_table(frame, tmp_path / name)
-        pd.testing.assert_frame_equal(read_table(path), frame)
-
-
-def test_unknown_suffix_and_missing_file_are_user_errors(tmp_path):
-    with pytest.raises(UserError, match=r"'x\.json' is neither \.csv nor \.parquet"):
-        table_format("x.json")
-    with pytest.raises(UserError, match="does not exist"):
-        read_table(tmp_path / "absent.csv")
-    (tmp_path / "bad.parquet").write_text("not parquet")
-    with pytest.raises(UserError, match="cannot read parquet file"):
-        read_table(tmp_path / "bad.parquet")
-
-
-@pytest.mark.parametrize(("text", "ref"), [
-    ("grocery-forecasting-milk/3", ModelRef("grocery-forecasting-milk", version="3")),
-    ("grocery-forecasting-milk@champion", ModelRef("grocery-forecasting-milk", alias="champion")),
-    ("models:/m@challenger", ModelRef("m", alias="challenger")),
-])
-def test_parse_model_ref(text, ref):
-    assert parse_model_ref(text) == ref
-    assert str(ref) in text
-
-
-@pytest.mark.parametrize("text", ["grocery-forecasting-milk", "m/v1", "m@", "m/1@champion", ""])
-def test_bad_model_ref_says_the_two_forms(text):
-    with pytest.raises(UserError, match="is not <name>/<version> or <name>@<alias>"):
-        parse_model_ref(text)
-
-
-def test_product_model_ref_prefers_the_version():
-    assert product_model_ref("milk", alias="champion", version="2") == ModelRef(
-        "grocery-forecasting-milk", version="2")
-    assert product_model_ref("milk", alias="champion") == ModelRef(
-        "grocery-forecasting-milk", alias="champion")
-    with pytest.raises(UserError, match="model_version must be a version number"):
-        product_model_ref("milk", version="latest")
+def test_with_predictions_adds_or_replaces_the_prediction_column():
+    frame = with_predictions(pd.DataFrame({"promo": [0, 1], PREDICTION: [9, 9]}), [1.5, 2.5])
+    assert list(frame.columns) == ["promo", PREDICTION]
+    assert frame[PREDICTION].tolist() == [1.5, 2.5]
+    added = with_predictions(pd.DataFrame({"promo": [0]}), np.array([[3.0]]))
+    assert added[PREDICTION].dtype == np.float64 and added[PREDICTION].tolist() == [3.0]

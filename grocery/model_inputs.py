@@ -1,13 +1,12 @@
-"""Forecasting with a registered model: read the input table, check it, add the predictions.
+"""A registered model's inputs: check a table against its signature, add the predictions.
 
 Pure pandas: the model's input schema arrives as plain ``Column`` records, so the checks can be
-tested without MLflow (``grocery.registered`` turns a signature into them).
+tested without MLflow (the registry module turns a signature into them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -16,7 +15,6 @@ import pandas as pd
 from grocery.errors import UserError
 
 PREDICTION = "prediction"
-SUFFIXES = (".csv", ".parquet")
 
 # Signature types (MLflow's DataType names) and the pandas dtypes each one accepts. An integer
 # column may feed a float input; a float column may not feed an integer one (it would be cut).
@@ -33,42 +31,6 @@ class Column(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind}{'' if self.required else ', optional'})"
-
-
-def table_format(path: str | Path) -> str:
-    """``csv`` or ``parquet`` from the file's suffix, or a UserError naming the choices."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise UserError(
-            f"{str(path)!r} is neither .csv nor .parquet; name the file with one of those suffixes"
-        )
-    return suffix[1:]
-
-
-def read_table(path: str | Path) -> pd.DataFrame:
-    """The rows of a .csv or .parquet file."""
-    kind = table_format(path)
-    if not Path(path).is_file():
-        raise UserError(f"input file {str(path)!r} does not exist")
-    try:
-        return pd.read_csv(path) if kind == "csv" else pd.read_parquet(path)
-    except (OSError, ValueError) as error:
-        raise UserError(f"cannot read {kind} file {str(path)!r}: {error}") from None
-
-
-def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` as .csv or .parquet by the suffix of ``path``; return the path."""
-    kind = table_format(path)
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if kind == "csv":
-            frame.to_csv(target, index=False)
-        else:
-            frame.to_parquet(target, index=False)
-    except OSError as error:
-        raise UserError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
-    return target
 
 
 def _fits(series: pd.Series, schema_type: str) -> bool:

@@ -1,0 +1,90 @@
+"""A user's own sales table: fetched from wherever it lives, read and checked, in one place.
+
+``data`` is a path, or a ``file://``, ``http(s)://`` or ``runs:/`` URI; messages name it as the
+user wrote it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from urllib.error import URLError
+from urllib.parse import unquote, urlsplit
+from urllib.request import urlopen
+
+import mlflow
+import pandas as pd
+from mlflow.exceptions import MlflowException
+
+from grocery.config import Config, Product
+from grocery.dataset import DATE, TARGET, SplitSales, split_sales
+from grocery.errors import UserError
+from grocery.tables import first_line, read_table
+from grocery.validation import validate_sales
+
+_ARTIFACT_SCHEMES = ("runs", "mlflow-artifacts")
+_CHUNK = 1 << 20
+
+
+def _download(data: str, target: Path) -> Path:
+    """``data`` (an http(s) URL) saved as ``target``."""
+    try:
+        with urlopen(data, timeout=60) as answer, target.open("wb") as out:
+            while chunk := answer.read(_CHUNK):
+                out.write(chunk)
+    except (URLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", None) or error
+        raise UserError(f"{data}: cannot download it: {reason}") from None
+    return target
+
+
+def fetch_data(data: str, folder: Path) -> Path:
+    """A local path to the user's table ``data``; remote files are downloaded into ``folder``.
+
+    A missing remote file raises a UserError; a missing local one is left for the reader to
+    report (it says where it looked).
+    """
+    parts = urlsplit(data)
+    if parts.scheme == "file":
+        return Path(unquote(parts.path))
+    if parts.scheme in ("http", "https"):
+        return _download(data, folder / (Path(unquote(parts.path)).name or "data"))
+    if parts.scheme and parts.scheme not in _ARTIFACT_SCHEMES:
+        raise UserError(f"{data}: unsupported location; give a path or a file://, http(s):// "
+                        "or runs:/ URI")
+    if parts.scheme:
+        try:
+            local = mlflow.artifacts.download_artifacts(artifact_uri=data, dst_path=str(folder))
+        except (MlflowException, OSError) as error:
+            raise UserError(f"{data}: cannot download it: {first_line(error)}") from None
+        return Path(local)
+    return Path(data)
+
+
+def read_own_table(data: str, target: str, date_column: str, validation_fraction: float,
+                   split: str) -> pd.DataFrame:
+    """The user's table with its dates parsed, or a UserError naming ``data`` and its first
+    problem (grocery/validation.py holds the rules)."""
+    with tempfile.TemporaryDirectory(prefix="grocery-data-") as folder:
+        frame = read_table(fetch_data(data, Path(folder)), data)
+    return validate_sales(frame, data, target, date_column, validation_fraction, split)
+
+
+def split_own_table(data: str, target: str, date_column: str, validation_fraction: float,
+                    split: str) -> SplitSales:
+    """The user's table, read, checked and split for training (its noise floor is unknown)."""
+    sales = read_own_table(data, target, date_column, validation_fraction, split)
+    return SplitSales(sales, *split_sales(sales, validation_fraction, split, date_column))
+
+
+def prepared_product(config: Config, name: str, data: str, department: str, target: str,
+                     date_column: str) -> Product:
+    """The product prepare makes data for: with ``data``, any valid product (the catalog's or a
+    new one in ``department``); without, a catalog product and none of the own-data parameters."""
+    if data:
+        return config.find_product(name, department)
+    product = config.product(name)
+    if (target, date_column, department) != (TARGET, DATE, ""):
+        raise UserError("target, date_column and department apply to your own data only; "
+                        "pass -P data=<csv or parquet file>")
+    return product

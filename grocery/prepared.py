@@ -1,0 +1,188 @@
+"""The contract between prepare and train: the prepared data as run artifacts (two Parquet
+files and ``prepare.json``), the typed record of where they came from, and their dataset inputs.
+
+This module alone writes and reads ``prepare.json``; its keys are those of every earlier prepare
+run, so older runs still load.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow.data.dataset_source import DatasetSource
+from mlflow.exceptions import MlflowException
+
+from grocery.config import Product
+from grocery.dataset import DATE, TARGET, SplitSales, combined_digest, content_digest
+from grocery.errors import UserError
+from grocery.names import (
+    TAG_DATA_SOURCE,
+    TAG_DATE_COLUMN,
+    TAG_DEPARTMENT,
+    TAG_PRODUCT,
+    TAG_TARGET,
+)
+
+DATA_DIR = "data"
+TRAIN_FILE = "train.parquet"
+VALIDATION_FILE = "validation.parquet"
+META_FILE = "prepare.json"
+SYNTHETIC = "synthetic"  # the data source of the catalog's generated sales
+# The dataset contexts of a run's inputs, and the file each one is read from.
+TRAINING, VALIDATION = "training", "validation"
+FILES = {TRAINING: TRAIN_FILE, VALIDATION: VALIDATION_FILE}
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """What train needs to know about a prepare run's data besides the rows themselves."""
+
+    product: str
+    department: str
+    prepare_run_id: str
+    data_digest: str
+    digests: dict[str, str]  # per context: training, validation
+    source: str  # the user's ``data`` as given, or ``synthetic``
+    target: str = TARGET
+    date_column: str = DATE
+    schema: list = field(default_factory=list)  # experiments.data_schema of the whole table
+    noise_floor: float | None = None  # known for synthetic data only
+
+    def to_json(self) -> str:
+        """``prepare.json``: every field, ``noise_floor`` only when known."""
+        record = asdict(self)
+        if self.noise_floor is None:
+            del record["noise_floor"]
+        return json.dumps(record, indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> PreparedData:
+        """A ``prepare.json`` of any prepare run; keys older runs did not write take defaults."""
+        record = json.loads(text)
+        record.setdefault("department", "")
+        record.setdefault("source", SYNTHETIC)
+        return cls(**{key: value for key, value in record.items()
+                      if key in cls.__dataclass_fields__})
+
+
+def describe(product: Product, prepare_run_id: str, split: SplitSales, source: str, target: str,
+             date_column: str, schema: list) -> PreparedData:
+    """The record of ``split`` as prepared by run ``prepare_run_id``, with its digests."""
+    digests = {TRAINING: content_digest(split.train),
+               VALIDATION: content_digest(split.validation)}
+    return PreparedData(
+        product=product.name, department=product.department, prepare_run_id=prepare_run_id,
+        data_digest=combined_digest(digests[TRAINING], digests[VALIDATION]), digests=digests,
+        source=source, target=target, date_column=date_column, schema=schema,
+        noise_floor=split.noise_floor,
+    )
+
+
+def source_tags(product: Product, source: str, target: str, date_column: str) -> dict[str, str]:
+    """The tags a prepare run carries from its start: what it prepares, and from where."""
+    return {TAG_PRODUCT: product.name, TAG_DEPARTMENT: product.department, TAG_TARGET: target,
+            TAG_DATE_COLUMN: date_column, TAG_DATA_SOURCE: source}
+
+
+def row_metrics(split: SplitSales) -> dict[str, float]:
+    """A prepare run's metrics: the rows of each side, and the noise floor when known."""
+    metrics = {"train_rows": len(split.train), "validation_rows": len(split.validation)}
+    if split.noise_floor is not None:
+        metrics["noise_floor"] = split.noise_floor
+    return metrics
+
+
+def prepared_uri(prepare_run_id: str) -> str:
+    """Where a prepare run's data lives: ``runs:/<id>/data``."""
+    return f"runs:/{prepare_run_id}/{DATA_DIR}"
+
+
+def log_prepared(train: pd.DataFrame, validation: pd.DataFrame, prepared: PreparedData) -> str:
+    """Write train, validation and ``prepare.json`` under the active run's ``data/``; return the
+    folder's URI."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        train.to_parquet(folder / TRAIN_FILE, index=False)
+        validation.to_parquet(folder / VALIDATION_FILE, index=False)
+        (folder / META_FILE).write_text(prepared.to_json())
+        mlflow.log_artifacts(tmp, DATA_DIR)
+    return prepared_uri(mlflow.active_run().info.run_id)
+
+
+def load_prepared(uri: str) -> tuple[pd.DataFrame, pd.DataFrame, PreparedData]:
+    """Read back what ``log_prepared`` wrote, from a ``runs:/`` or artifact URI."""
+    try:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
+    except (MlflowException, OSError) as error:
+        raise UserError(f"cannot read prepared data at {uri!r}: {error}") from None
+    missing = [f for f in (TRAIN_FILE, VALIDATION_FILE, META_FILE) if not (local / f).exists()]
+    if missing:
+        raise UserError(
+            f"{uri!r} is not a prepare run's data folder (missing {', '.join(missing)}); "
+            f"pass runs:/<prepare run id>/{DATA_DIR}"
+        )
+    return (
+        pd.read_parquet(local / TRAIN_FILE),
+        pd.read_parquet(local / VALIDATION_FILE),
+        PreparedData.from_json((local / META_FILE).read_text()),
+    )
+
+
+def log_datasets(train: pd.DataFrame, validation: pd.DataFrame, prepared: PreparedData,
+                 data_uri: str) -> None:
+    """Log train and validation as the active run's dataset inputs, each with its digest and
+    its file under ``data_uri`` as source (prepare and train both record them)."""
+    for context, frame in ((TRAINING, train), (VALIDATION, validation)):
+        dataset = mlflow.data.from_pandas(
+            frame,
+            source=RunArtifactDatasetSource(f"{data_uri.rstrip('/')}/{FILES[context]}"),
+            targets=prepared.target,
+            name=f"{prepared.product}-{context}",
+            digest=prepared.digests[context],
+        )
+        mlflow.log_input(dataset, context=context)
+
+
+class RunArtifactDatasetSource(DatasetSource):
+    """A file in a run's artifacts, e.g. ``runs:/<run id>/data/train.parquet``.
+
+    MLflow resolves file, s3, gs... sources but not ``runs:/`` or ``mlflow-artifacts:/``, which
+    is where prepared data lives behind a tracking server with proxied artifacts. The ``runs:/``
+    URI stays valid wherever the artifacts are stored and never carries a server's credentials.
+    """
+
+    def __init__(self, uri: str):
+        self._uri = uri
+
+    @property
+    def uri(self) -> str:
+        return self._uri
+
+    @staticmethod
+    def _get_source_type() -> str:
+        return "run_artifact"
+
+    def load(self, dst_path: str | None = None) -> str:
+        """Download the file; return its local path."""
+        return mlflow.artifacts.download_artifacts(artifact_uri=self._uri, dst_path=dst_path)
+
+    @staticmethod
+    def _can_resolve(raw_source: Any) -> bool:
+        return isinstance(raw_source, str) and raw_source.startswith("runs:/")
+
+    @classmethod
+    def _resolve(cls, raw_source: Any) -> RunArtifactDatasetSource:
+        return cls(raw_source)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"uri": self._uri}
+
+    @classmethod
+    def from_dict(cls, source_dict: dict[Any, Any]) -> RunArtifactDatasetSource:
+        return cls(source_dict["uri"])

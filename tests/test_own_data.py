@@ -1,0 +1,136 @@
+"""grocery.own_data: a user's table fetched (path, file://, http(s)://, runs:/), read and
+checked in one call, split, and the product it is prepared for."""
+
+from __future__ import annotations
+
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from grocery.config import load_config
+from grocery.dataset import DATE, TARGET
+from grocery.errors import UserError
+from grocery.own_data import fetch_data, prepared_product, read_own_table, split_own_table
+from tests.conftest import new_store
+
+CONFIG = load_config()
+PRODUCT = next(iter(CONFIG.products.values()))
+
+
+def sales(rows: int = 20) -> pd.DataFrame:
+    """A good table: a date as text, a string column with a gap, a numeric one, a target."""
+    return pd.DataFrame({
+        "day": pd.date_range("2024-01-01", periods=rows, freq="D").strftime("%Y-%m-%d"),
+        "shelf": ["front", "back", None, "aisle"] * (rows // 4),
+        "temperature": np.where(np.arange(rows) % 3 == 0, np.nan, 20.0),
+        "units": np.arange(rows, dtype=float) + 100,
+    })
+
+
+def write(folder: Path, frame: pd.DataFrame, name: str = "sales.csv") -> Path:
+    path = folder / name
+    frame.to_csv(path, index=False) if name.endswith(".csv") else frame.to_parquet(path)
+    return path
+
+
+def read(data: str | Path) -> pd.DataFrame:
+    return read_own_table(str(data), "units", "day", 0.2, "time")
+
+
+def refused(call, message: str) -> None:
+    with pytest.raises(UserError) as error:
+        call()
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize("name", ["sales.csv", "sales.parquet", "sales.pq"])
+def test_a_good_table_is_read_with_dates_parsed(tmp_path, name):
+    table = read(write(tmp_path, sales(), name))
+    assert table["day"].dtype.kind == "M" and table["units"].dtype == np.float64
+    assert len(table) == 20
+
+
+def test_a_bad_table_names_the_file_as_given(tmp_path):
+    frame = sales()
+    frame["units"] = frame["units"].astype(object)
+    frame.loc[3, "units"] = "lots"
+    path = write(tmp_path, frame)
+    refused(lambda: read(path),
+            f"{path}: target column 'units' is not numeric (str, first 'lots' at row 4)")
+    header = tmp_path / "header.csv"
+    header.write_text("day,units\n")
+    refused(lambda: read(header), f"{header}: the file has a header but no rows")
+    refused(lambda: read(tmp_path / "absent.csv"), f"{tmp_path / 'absent.csv'}: no such file")
+
+
+def test_the_split_keeps_the_last_days_for_validation(tmp_path):
+    split = split_own_table(str(write(tmp_path, sales())), "units", "day", 0.2, "time")
+    assert (len(split.train), len(split.validation)) == (16, 4)
+    assert split.train["day"].max() < split.validation["day"].min()
+    assert split.noise_floor is None  # a user's noise is unknown
+    pd.testing.assert_frame_equal(split.sales, read(write(tmp_path, sales())))
+
+
+def test_fetch_data_reads_paths_file_uris_and_http(tmp_path):
+    path = write(tmp_path, sales())
+    assert fetch_data(str(path), tmp_path) == path
+    assert fetch_data(path.as_uri(), tmp_path) == path
+    handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        downloads = tmp_path / "downloads"
+        downloads.mkdir()
+        local = fetch_data(f"{base}/sales.csv", downloads)
+        assert local.parent == downloads and local.read_bytes() == path.read_bytes()
+        assert len(read(f"{base}/sales.csv")) == 20
+        with pytest.raises(UserError) as error:
+            fetch_data(f"{base}/absent.csv", downloads)
+        assert str(error.value) == f"{base}/absent.csv: cannot download it: File not found"
+    finally:
+        server.shutdown()
+        server.server_close()
+    refused(lambda: fetch_data("ftp://example.invalid/sales.csv", tmp_path),
+            "ftp://example.invalid/sales.csv: unsupported location; give a path or a file://, "
+            "http(s):// or runs:/ URI")
+
+
+def test_fetch_data_downloads_a_runs_uri(tmp_path):
+    store = new_store(tmp_path / "store")
+    csv = write(tmp_path, sales())
+    mlflow.set_tracking_uri(store.uri)
+    try:
+        experiment = store.client.create_experiment(
+            "uploads", artifact_location=(tmp_path / "art").as_uri())
+        with mlflow.start_run(experiment_id=experiment) as run:
+            mlflow.log_artifact(str(csv), "tables")
+        (tmp_path / "get").mkdir()
+        local = fetch_data(f"runs:/{run.info.run_id}/tables/{csv.name}", tmp_path / "get")
+        with pytest.raises(UserError, match=r"^runs:/.*/tables/absent\.csv: cannot download it: "):
+            fetch_data(f"runs:/{run.info.run_id}/tables/absent.csv", tmp_path / "get")
+    finally:
+        mlflow.set_tracking_uri(None)
+    assert local.read_bytes() == csv.read_bytes()
+
+
+def test_the_product_prepared_with_and_without_own_data():
+    assert prepared_product(CONFIG, PRODUCT.name, "", "", TARGET, DATE) == PRODUCT
+    own = prepared_product(CONFIG, "oat-milk", "t.csv", "dairy", "units", "day")
+    assert (own.name, own.department) == ("oat-milk", "dairy")
+    assert prepared_product(CONFIG, PRODUCT.name, "t.csv", "", "units", "day") == PRODUCT
+    for target, date_column, department in (("units", DATE, ""), (TARGET, "day", ""),
+                                            (TARGET, DATE, "dairy")):
+        with pytest.raises(UserError) as error:
+            prepared_product(CONFIG, PRODUCT.name, "", department, target, date_column)
+        assert str(error.value) == ("target, date_column and department apply to your own data "
+                                    "only; pass -P data=<csv or parquet file>")
+    with pytest.raises(UserError, match="unknown product 'oat-milk'"):
+        prepared_product(CONFIG, "oat-milk", "", "", TARGET, DATE)

@@ -1,0 +1,123 @@
+"""grocery.prepared: the prepared data written and read back through a real tracking store, its
+typed record, and the two dataset inputs a run records."""
+
+from __future__ import annotations
+
+import json
+
+import mlflow
+import pytest
+
+from grocery.config import load_config
+from grocery.dataset import DATE, TARGET, split_synthetic_sales
+from grocery.errors import UserError
+from grocery.prepared import (
+    DATA_DIR,
+    META_FILE,
+    SYNTHETIC,
+    TRAINING,
+    VALIDATION,
+    PreparedData,
+    RunArtifactDatasetSource,
+    describe,
+    load_prepared,
+    log_datasets,
+    log_prepared,
+    prepared_uri,
+    row_metrics,
+    source_tags,
+)
+from tests.conftest import new_store
+
+CONFIG = load_config()
+PRODUCT = next(iter(CONFIG.products.values()))
+SCHEMA = [["date", "datetime", "date"], ["demand", "number", "target"]]
+
+
+@pytest.fixture(scope="module")
+def tracking(tmp_path_factory):
+    """A SQLite tracking store shared by this module, set as the tracking URI."""
+    folder = tmp_path_factory.mktemp("prepared")
+    store = new_store(folder)
+    experiment = store.client.create_experiment("prepared",
+                                                artifact_location=(folder / "art").as_uri())
+    mlflow.set_tracking_uri(store.uri)
+    yield store, experiment
+    mlflow.set_tracking_uri(None)
+
+
+@pytest.fixture(scope="module")
+def split():
+    return split_synthetic_sales(CONFIG.generators[PRODUCT.name], 60, "2023-10-03", 1, 0.2,
+                                 "time")
+
+
+def test_the_record_describes_the_split(split):
+    record = describe(PRODUCT, "run1", split, SYNTHETIC, TARGET, DATE, SCHEMA)
+    assert record.product == PRODUCT.name and record.department == PRODUCT.department
+    assert set(record.digests) == {TRAINING, VALIDATION}
+    assert record.digests[TRAINING] != record.digests[VALIDATION]
+    assert record.noise_floor == split.noise_floor > 0
+    again = describe(PRODUCT, "run2", split, SYNTHETIC, TARGET, DATE, SCHEMA)
+    assert again.data_digest == record.data_digest  # the same rows, the same digest
+    assert row_metrics(split) == {"train_rows": 48, "validation_rows": 12,
+                                  "noise_floor": split.noise_floor}
+    assert source_tags(PRODUCT, SYNTHETIC, TARGET, DATE)["data_source"] == SYNTHETIC
+
+
+def test_prepare_json_keeps_its_keys_and_older_records_still_load():
+    record = PreparedData("milk", "dairy", "r1", "d", {TRAINING: "a", VALIDATION: "b"},
+                          "t.csv", "units", "day", SCHEMA, None)
+    written = json.loads(record.to_json())
+    assert sorted(written) == ["data_digest", "date_column", "department", "digests",
+                               "prepare_run_id", "product", "schema", "source", "target"]
+    assert PreparedData.from_json(record.to_json()) == record
+    floor = PreparedData(**{**written, "noise_floor": 12.5})
+    assert json.loads(floor.to_json())["noise_floor"] == 12.5
+    # The first prepare runs wrote five keys: the rest take the synthetic defaults.
+    old = PreparedData.from_json(json.dumps({
+        "product": "milk", "department": "dairy", "prepare_run_id": "r0",
+        "data_digest": "d", "digests": {TRAINING: "a", VALIDATION: "b"}}))
+    assert (old.source, old.target, old.date_column, old.noise_floor) == (
+        SYNTHETIC, TARGET, DATE, None)
+
+
+def test_log_then_load_gives_equal_frames_and_an_equal_record(tracking, split):
+    store, experiment = tracking
+    with mlflow.start_run(experiment_id=experiment) as run:
+        record = describe(PRODUCT, run.info.run_id, split, SYNTHETIC, TARGET, DATE, SCHEMA)
+        uri = log_prepared(split.train, split.validation, record)
+        log_datasets(split.train, split.validation, record, uri)
+    assert uri == prepared_uri(run.info.run_id) == f"runs:/{run.info.run_id}/{DATA_DIR}"
+    train, validation, loaded = load_prepared(uri)
+    assert loaded == record
+    # Parquet keeps values, dtypes and order; the split's index is not part of the data.
+    for logged, original in ((train, split.train), (validation, split.validation)):
+        assert logged.equals(original.reset_index(drop=True))
+
+    inputs = store.client.get_run(run.info.run_id).inputs.dataset_inputs
+    by_context = {tag.value: item.dataset for item in inputs for tag in item.tags}
+    assert sorted(by_context) == [TRAINING, VALIDATION]
+    for context, dataset in by_context.items():
+        assert dataset.digest == record.digests[context]
+        assert dataset.name == f"{PRODUCT.name}-{context}"
+        assert dataset.source_type == "run_artifact"
+        assert json.loads(dataset.source)["uri"].startswith(f"{uri}/")
+
+
+def test_what_is_not_prepared_data_is_a_user_error(tracking):
+    _, experiment = tracking
+    with mlflow.start_run(experiment_id=experiment) as run:
+        mlflow.log_text("{}", f"other/{META_FILE}")
+    with pytest.raises(UserError, match=r"is not a prepare run's data folder \(missing "
+                                        r"train\.parquet, validation\.parquet\)"):
+        load_prepared(f"runs:/{run.info.run_id}/other")
+    with pytest.raises(UserError, match="^cannot read prepared data at 'runs:/0123"):
+        load_prepared("runs:/0123456789abcdef0123456789abcdef/data")
+
+
+def test_the_dataset_source_round_trips():
+    source = RunArtifactDatasetSource("runs:/abc/data/train.parquet")
+    assert RunArtifactDatasetSource.from_dict(source.to_dict()).uri == source.uri
+    assert RunArtifactDatasetSource._can_resolve("runs:/abc/data/train.parquet")
+    assert not RunArtifactDatasetSource._can_resolve("s3://bucket/train.parquet")
