@@ -17,16 +17,16 @@ import tempfile
 from pathlib import Path
 
 from bench.report import machine, median, table, timed, write_section
+from grocery.config import PROJECT_DIR
 from scripts.services import TrackingServer
 
-PROJECT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
 def mlflow_run(product: str, tracking_uri: str, cwd: str) -> float:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
            "MLFLOW_TRACKING_URI": tracking_uri}
-    return timed([str(BIN / "mlflow"), "run", str(PROJECT), "-P", f"product={product}",
+    return timed([str(BIN / "mlflow"), "run", str(PROJECT_DIR), "-P", f"product={product}",
                   "--env-manager", "local"], env=env, cwd=cwd)
 
 

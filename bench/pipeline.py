@@ -12,15 +12,15 @@ import tempfile
 from pathlib import Path
 
 from bench.report import machine, median, table, timed, write_section
+from grocery.config import PROJECT_DIR
 
-PROJECT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PRODUCT = "apples"
 
 
 def measure(rounds: int) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {"cold": [], "cached": [], "floor": []}
-    run = [str(BIN / "mlflow"), "run", str(PROJECT), "-P", f"product={PRODUCT}",
+    run = [str(BIN / "mlflow"), "run", str(PROJECT_DIR), "-P", f"product={PRODUCT}",
            "--env-manager", "local"]
     for index in range(rounds):
         with tempfile.TemporaryDirectory() as pipeline_store, \
@@ -30,7 +30,7 @@ def measure(rounds: int) -> dict[str, list[float]]:
             times["cold"].append(timed(run, env=env, cwd=pipeline_store))
             times["cached"].append(timed(run, env=env, cwd=pipeline_store))
             env["MLFLOW_TRACKING_URI"] = f"sqlite:///{floor_store}/mlflow.db"
-            env["PYTHONPATH"] = str(PROJECT)
+            env["PYTHONPATH"] = str(PROJECT_DIR)
             times["floor"].append(timed([sys.executable, "-m", "bench.floor", PRODUCT],
                                         env=env, cwd=floor_store))
         print(f"round {index + 1}/{rounds}: " +

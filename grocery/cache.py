@@ -9,29 +9,38 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import mlflow
 from mlflow.entities import Run, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from grocery.artifacts import DATA_DIR, META_FILE, TRAIN_FILE, VALIDATION_FILE
-from grocery.names import TAG_DATA_DIGEST, TAG_MODEL_URI
+from grocery.config import PROJECT_DIR
+from grocery.names import (
+    PREPARE,
+    REGISTER,
+    TAG_CACHE_KEY,
+    TAG_CACHE_OUTPUT,
+    TAG_DATA_DIGEST,
+    TAG_MODEL_URI,
+    TAG_MODEL_VERSION,
+    TAG_REGISTERED_MODEL,
+    TRAIN,
+)
+from grocery.prepared import DATA_DIR, META_FILE, TRAIN_FILE, VALIDATION_FILE
 from grocery.provenance import code_digest
 
-TAG_CACHE_KEY = "grocery.cache.key"
-# What a cached step produced, as the next step's input digest: prepare's data digest, train's
-# own key (the same data, code and parameters give the same model), register's model version.
-TAG_CACHE_OUTPUT = "grocery.cache.output"
 _SEARCH_LIMIT = 20
 
 
-def cache_key(step: str, params: dict[str, object], input_digest: str | None) -> str:
-    """The digest that identifies one step's work."""
+def cache_key(step: str, params: dict[str, object], input_digest: str | None,
+              root: Path = PROJECT_DIR) -> str:
+    """The digest that identifies one step's work (the step's code as it is under ``root``)."""
     payload = {
         "entry_point": step,
         "params": {name: str(value) for name, value in sorted(params.items())},
-        "code": code_digest(step),
+        "code": code_digest(step, root),
         "input": input_digest,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
@@ -40,10 +49,10 @@ def cache_key(step: str, params: dict[str, object], input_digest: str | None) ->
 def step_output(step: str, run: Run, key: str) -> str:
     """The digest of what ``run`` produced, which keys the step after it."""
     tags = run.data.tags
-    if step == "prepare":
+    if step == PREPARE:
         return tags[TAG_DATA_DIGEST]
-    if step == "register":
-        return f"{tags['registered_model']}/{tags['model_version']}"
+    if step == REGISTER:
+        return f"{tags[TAG_REGISTERED_MODEL]}/{tags[TAG_MODEL_VERSION]}"
     return key
 
 
@@ -51,13 +60,13 @@ def _outputs_exist(client: MlflowClient, step: str, run: Run) -> bool:
     """Whether a cached run's outputs can still be read (artifacts, model, model version)."""
     tags = run.data.tags
     try:
-        if step == "prepare":
+        if step == PREPARE:
             names = {f.path.rsplit("/", 1)[-1] for f in client.list_artifacts(run.info.run_id,
                                                                                 DATA_DIR)}
             return {TRAIN_FILE, VALIDATION_FILE, META_FILE} <= names
-        if step == "train":
+        if step == TRAIN:
             return bool(mlflow.artifacts.list_artifacts(artifact_uri=tags[TAG_MODEL_URI]))
-        version = client.get_model_version(tags["registered_model"], tags["model_version"])
+        version = client.get_model_version(tags[TAG_REGISTERED_MODEL], tags[TAG_MODEL_VERSION])
         return version is not None
     except (MlflowException, KeyError, OSError):
         return False

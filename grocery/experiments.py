@@ -15,25 +15,25 @@ experiment holding something else, ``-2``, ``-3``, ... is appended.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import pandas as pd
+from mlflow.tracking import MlflowClient
 
+from grocery.config import Config, Product, load_config
+from grocery.dataset import DATE, TARGET, content_digest, generate_sales
 from grocery.names import (
     TAG_EXPERIMENT_FAMILY,
     TAG_EXPERIMENT_REASON,
     TAG_EXPERIMENT_SCHEMA,
     TAG_EXPERIMENT_SCHEMA_DIGEST,
 )
-
-if TYPE_CHECKING:  # route_run is the one MLflow-facing function here; the rest is pure
-    from mlflow.tracking import MlflowClient
-
-    from grocery.config import Config, Product
+from grocery.own_data import read_own_table
+from grocery.tracking import ensure_experiment
 
 # MLflow keeps tag values up to this length; the digest decides, the text is for people.
 _MAX_TAG = 5000
@@ -61,6 +61,7 @@ def data_schema(frame: pd.DataFrame, target: str, date_column: str) -> list[list
 
 
 def schema_digest(schema: list[list[str]]) -> str:
+    """A short digest that names a schema in experiment names and tags."""
     return hashlib.sha256(json.dumps(schema).encode()).hexdigest()[:8]
 
 
@@ -118,9 +119,6 @@ def choose_experiment(base: str, schema: list[list[str]], family: str,
 
 def synthetic_schema() -> list[list[str]]:
     """The schema of the catalog's synthetic sales (the same for every product)."""
-    from grocery.config import load_config
-    from grocery.dataset import DATE, TARGET, generate_sales
-
     generator = next(iter(load_config().generators.values()))
     return data_schema(generate_sales(generator, 8, "2023-10-03", 0), TARGET, DATE)
 
@@ -129,10 +127,6 @@ def route_run(client: MlflowClient, catalog: Config, product: Product,
               schema: list[list[str]], family: str) -> tuple[str, ExperimentChoice]:
     """The id of the experiment a pipeline of ``schema`` and ``family`` runs in, by the rule,
     created (with the product's tags and the rule's) or claimed on first use."""
-    import dataclasses
-
-    from grocery.tracking import ensure_experiment
-
     def tags_of(name: str) -> dict[str, str] | None:
         found = client.get_experiment_by_name(name)
         return None if found is None else dict(found.tags)
@@ -149,18 +143,15 @@ def route_run(client: MlflowClient, catalog: Config, product: Product,
     return experiment_id, choice
 
 
-def own_data_schema(data: str, target: str, date_column: str, validation_fraction: float,
-                    split: str) -> tuple[list[list[str]], str]:
-    """The schema of a user's table as prepare will log it, and its content digest (for a cache
-    key: the same path with new rows is new data); a bad table raises prepare's UserError."""
-    import tempfile
-    from pathlib import Path
+def input_schema(data: str, target: str, date_column: str, validation_fraction: float,
+                 split: str) -> tuple[list[list[str]], str | None]:
+    """The schema of a pipeline's input as prepare will log it and, for a user's table, its
+    content digest (for prepare's cache key: the same path with new rows is new data).
 
-    from grocery.artifacts import fetch_data
-    from grocery.dataset import content_digest
-    from grocery.validation import read_sales, validate_sales
-
-    with tempfile.TemporaryDirectory(prefix="grocery-data-") as folder:
-        frame = read_sales(fetch_data(data, Path(folder)), data)
-    checked = validate_sales(frame, data, target, date_column, validation_fraction, split)
-    return data_schema(checked, target, date_column), content_digest(checked)
+    The catalog's synthetic sales have no digest: their parameters decide them. A bad table
+    raises prepare's UserError before any run starts.
+    """
+    if not data:
+        return synthetic_schema(), None
+    table = read_own_table(data, target, date_column, validation_fraction, split)
+    return data_schema(table, target, date_column), content_digest(table)

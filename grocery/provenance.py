@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from grocery.config import PROJECT_DIR
+
 # Everything a step's behaviour depends on besides its parameters and input data.
 SHARED_CODE = ("MLproject", "requirements.txt", "python_env.yaml", "catalog.yaml", "grocery/*.py")
 
@@ -41,6 +42,7 @@ class GitState:
 
 
 def _git(root: Path, *args: str) -> str | None:
+    """git's output in ``root``, or None when git is missing, fails or hangs."""
     try:
         done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
                               timeout=30)

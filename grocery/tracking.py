@@ -10,13 +10,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import mlflow
-from mlflow.entities import Run
+from mlflow.entities import LifecycleStage, Run
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from grocery.config import Config, Product
 from grocery.errors import UserError
-from grocery.names import TAG_CODE_DIGEST, TAG_GIT_DIRTY, TAG_GIT_REPO, TAG_PRODUCT, TAG_STEP
+from grocery.names import (
+    TAG_CODE_DIGEST,
+    TAG_ENV,
+    TAG_ERROR,
+    TAG_GIT_DIRTY,
+    TAG_GIT_REPO,
+    TAG_PRODUCT,
+    TAG_SCRATCH,
+    TAG_STEP,
+)
+from grocery.provenance import code_digest, git_state
 from grocery.uris import public_uri
 
 # MLflow registers its local artifact source twice and warns about the tie on every dataset;
@@ -25,9 +35,9 @@ warnings.filterwarnings("ignore", message="The specified dataset source can be i
 warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
 
 DEFAULT_EXPERIMENT_ID = "0"
-TAG_ERROR = "grocery.error"
-TAG_GIT_COMMIT = "mlflow.source.git.commit"
-TAG_ENV = "mlflow.project.env"
+# The env managers nested steps can use; inside Docker or Kubernetes the image is the env.
+NESTED_ENV_MANAGERS = ("uv", "virtualenv", "conda")
+LOCAL = "local"
 
 
 def artifact_location(experiment: str) -> str | None:
@@ -62,7 +72,7 @@ def ensure_experiment(client: MlflowClient, catalog: Config, product: Product) -
             experiment = client.get_experiment_by_name(product.experiment)
             if experiment is None:
                 raise
-    if experiment.lifecycle_stage == "deleted":
+    if experiment.lifecycle_stage == LifecycleStage.DELETED:
         raise UserError(
             f"experiment {product.experiment!r} is deleted; restore it with "
             f"`mlflow experiments restore --experiment-id {experiment.experiment_id}`"
@@ -108,8 +118,6 @@ def step_run(step: str, product: Product | None = None) -> Iterator[Run]:
 
 def provenance_tags(step: str) -> dict[str, str]:
     """The code digest and git state every run records (MLflow adds the commit itself)."""
-    from grocery.provenance import code_digest, git_state
-
     git = git_state()
     tags = {TAG_CODE_DIGEST: code_digest(step)}
     if git.commit is not None:
@@ -144,13 +152,13 @@ def env_manager_of_tag(tag: str | None) -> str:
     `local` leaves no tag; inside a Docker (or Kubernetes) run the image is the environment, so
     the steps run locally in it.
     """
-    return tag if tag in ("uv", "virtualenv", "conda") else "local"
+    return tag if tag in NESTED_ENV_MANAGERS else LOCAL
 
 
 def env_manager_of(client: MlflowClient, run_id: str | None) -> str:
     """The environment manager `mlflow run` used for ``run_id``, to pass on to nested steps."""
     if run_id is None:
-        return "local"
+        return LOCAL
     return env_manager_of_tag(client.get_run(run_id).data.tags.get(TAG_ENV))
 
 
@@ -162,7 +170,7 @@ def scratch_experiment(client: MlflowClient, name: str) -> str:
         return experiment.experiment_id
     try:
         return client.create_experiment(name, artifact_location=artifact_location(name),
-                                        tags={"grocery.scratch": "true"})
+                                        tags={TAG_SCRATCH: "true"})
     except MlflowException:
         return client.get_experiment_by_name(name).experiment_id
 

@@ -129,3 +129,14 @@ def postgres_server(postgres, tmp_path_factory):
                             tmp_path_factory.mktemp("postgres-server")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def tracking_store(tmp_path_factory):
+    """A fresh SQLite store shared by one test module, MLflow's tracking URI meanwhile."""
+    import mlflow
+
+    store = new_store(tmp_path_factory.mktemp("tracking"))
+    mlflow.set_tracking_uri(store.uri)
+    yield store
+    mlflow.set_tracking_uri(None)

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from grocery.pipeline import STEPS
+from grocery.names import STEPS
 from tests.conftest import Store, copy_project, new_store, succeeded
 
 PRODUCT = "cheese"

@@ -1,0 +1,92 @@
+"""The parameters of a product's pipeline as `main` and `pipeline` receive them: parsed, checked
+before any run starts, and bundled for the steps."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+
+from grocery.config import load_config
+from grocery.dataset import split_sizes
+from grocery.errors import UserError
+from grocery.modeling import resolve_hyperparameters
+
+PRODUCT_PARAM = "product"  # the entry-point parameter naming the product(s)
+# prepare's parameters besides the product, and those that describe a user's own table.
+PREPARE_PARAMS = ("rows", "end_date", "seed", "validation_fraction", "split")
+OWN_DATA_PARAMS = ("data", "target", "date_column", "department")
+USE_CACHE_VALUES = ("true", "false")
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """What every product's steps are run with."""
+
+    prepare_params: dict[str, str]
+    train_params: dict[str, str]
+    # The train parameters as the model sees them (catalog defaults included), for the cache key.
+    train_resolved: dict[str, object]
+    env_manager: str
+    use_cache: bool
+    # A user's table's content digest, which keys prepare's cache: the same path with new rows
+    # is new data. None for the catalog's synthetic sales, which the parameters decide.
+    data_digest: str | None = None
+
+
+def extra_params(rest: list[str]) -> dict[str, str]:
+    """Parameters not declared in MLproject, which `mlflow run` appends as ``--name value``."""
+    if len(rest) % 2 or not all(key.startswith("--") for key in rest[::2]):
+        raise UserError(f"cannot read parameters {' '.join(rest)!r}; use -P name=value")
+    return {key[2:]: value for key, value in zip(rest[::2], rest[1::2], strict=True)}
+
+
+def parse_pipeline_arguments(
+    description: str, *extra: str
+) -> tuple[argparse.Namespace, dict[str, str]]:
+    """The parameters `main` and `pipeline` share (product, prepare's, own data's, model,
+    use_cache) plus ``extra`` ones, checked before any run starts or any table is read, and the
+    hyperparameters passed beside them."""
+    parser = argparse.ArgumentParser(description=description)
+    for name in (PRODUCT_PARAM, *PREPARE_PARAMS, *OWN_DATA_PARAMS, "model", "use_cache", *extra):
+        parser.add_argument(f"--{name.replace('_', '-')}", required=True)
+    args, rest = parser.parse_known_args()
+    try:
+        rows, fraction = int(args.rows), float(args.validation_fraction)
+        int(args.seed)
+    except ValueError as error:
+        raise UserError(
+            f"rows and seed must be integers, validation_fraction a number: {error}"
+        ) from None
+    split_sizes(rows, fraction, args.split)
+    if args.use_cache not in USE_CACHE_VALUES:
+        raise UserError(f"use_cache must be true or false, got {args.use_cache!r}")
+    return args, extra_params(rest)
+
+
+def pipeline_settings(args: argparse.Namespace, hyperparameters: dict[str, str],
+                      env_manager: str, data_digest: str | None) -> PipelineSettings:
+    """The checked parameters bundled for the steps (the model's hyperparameters resolved)."""
+    resolved = resolve_hyperparameters(load_config().model(args.model), hyperparameters)
+    return PipelineSettings(
+        # Empty own-data parameters are left to their defaults: `mlflow run` would log an empty
+        # string as its shell-quoted form, ''.
+        prepare_params={name: str(getattr(args, name))
+                        for name in (*PREPARE_PARAMS, *OWN_DATA_PARAMS) if getattr(args, name)},
+        train_params={"model": args.model, **hyperparameters},
+        train_resolved={"model": args.model, **resolved},
+        env_manager=env_manager,
+        use_cache=args.use_cache == "true",
+        data_digest=data_digest,
+    )
+
+
+def worker_count(max_parallel: str) -> int:
+    """How many product pipelines run at once: ``max_parallel``, or one per core for 0."""
+    try:
+        count = int(max_parallel)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise UserError(f"max_parallel must be 0 (one per core) or more, got {max_parallel}")
+    return count or os.cpu_count() or 1

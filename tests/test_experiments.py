@@ -1,0 +1,105 @@
+"""The experiment rule: the pure choice, the data schema, and route_run against a real store."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from grocery.config import load_config
+from grocery.dataset import content_digest
+from grocery.errors import UserError
+from grocery.experiments import (
+    choose_experiment,
+    data_schema,
+    experiment_tags,
+    input_schema,
+    route_run,
+    synthetic_schema,
+)
+from grocery.names import (
+    TAG_EXPERIMENT_FAMILY,
+    TAG_EXPERIMENT_REASON,
+    TAG_EXPERIMENT_SCHEMA_DIGEST,
+)
+
+CATALOG = load_config()
+
+SCHEMA = [["date", "datetime", "date"], ["price", "number", "feature"],
+          ["demand", "number", "target"]]
+WIDER = [*SCHEMA, ["shelf", "string", "feature"]]
+
+
+def own_table(rows: int) -> pd.DataFrame:
+    days = pd.date_range("2024-01-01", periods=rows, freq="D")
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"day": days, "shelf": rng.choice(["front", "back"], rows),
+                         "temperature": rng.normal(20, 3, rows),
+                         "units": rng.normal(100, 2, rows)})
+
+
+def test_experiment_rule():
+    experiments: dict[str, dict[str, str]] = {}
+    tags_of = experiments.get
+
+    first = choose_experiment("Apple_Models", SCHEMA, "linear", tags_of)
+    assert first.name == "Apple_Models"  # new: the first run claims it
+    experiments[first.name] = first.tags
+    assert choose_experiment("Apple_Models", SCHEMA, "linear", tags_of).name == "Apple_Models"
+
+    wider = choose_experiment("Apple_Models", WIDER, "linear", tags_of)
+    digest = experiment_tags(WIDER, "linear")["grocery.data_schema_digest"]
+    assert wider.name == f"Apple_Models-schema-{digest}"
+    assert "data schema" in wider.reason
+    forest = choose_experiment("Apple_Models", SCHEMA, "random-forest", tags_of)
+    assert forest.name == "Apple_Models-random-forest"
+    both = choose_experiment("Apple_Models", WIDER, "random-forest", tags_of)
+    assert both.name == f"Apple_Models-random-forest-schema-{digest}"
+
+    # A name taken by something else gets a number.
+    experiments["Apple_Models-random-forest"] = experiment_tags(WIDER, "linear")
+    assert choose_experiment("Apple_Models", SCHEMA, "random-forest",
+                             tags_of).name == "Apple_Models-random-forest-2"
+
+
+def test_data_schema_kinds_and_roles():
+    frame = own_table(3).assign(count=1, flag=True)
+    assert data_schema(frame, "units", "day") == [
+        ["day", "datetime", "date"], ["shelf", "string", "feature"],
+        ["temperature", "number", "feature"], ["units", "number", "target"],
+        ["count", "integer", "feature"], ["flag", "boolean", "feature"]]
+
+
+def test_route_run_claims_the_product_experiment_then_a_sibling_per_family(tracking_store):
+    client = tracking_store.client
+    product = next(iter(CATALOG.products.values()))
+    family, other = sorted({m.family for m in CATALOG.models.values()})[:2]
+
+    first, choice = route_run(client, CATALOG, product, SCHEMA, family)
+    experiment = client.get_experiment(first)
+    assert experiment.name == choice.name == product.experiment
+    assert CATALOG.experiment_tags(product).items() <= experiment.tags.items()
+    assert experiment.tags[TAG_EXPERIMENT_FAMILY] == family
+    assert experiment.tags[TAG_EXPERIMENT_SCHEMA_DIGEST] == choice.tags[
+        TAG_EXPERIMENT_SCHEMA_DIGEST]
+    assert TAG_EXPERIMENT_REASON not in experiment.tags
+    assert route_run(client, CATALOG, product, SCHEMA, family)[0] == first
+
+    sibling, _ = route_run(client, CATALOG, product, SCHEMA, other)
+    moved = client.get_experiment(sibling)
+    assert moved.name == f"{product.experiment}-{other}"
+    assert moved.tags[TAG_EXPERIMENT_FAMILY] == other
+    assert moved.tags[TAG_EXPERIMENT_REASON].startswith(f"{product.experiment} holds other runs")
+    assert route_run(client, CATALOG, product, SCHEMA, other)[0] == sibling
+    assert client.get_experiment(first).tags[TAG_EXPERIMENT_FAMILY] == family
+
+
+def test_input_schema_of_synthetic_sales_and_of_an_own_table(tmp_path):
+    assert input_schema("", "demand", "date", 0.2, "time") == (synthetic_schema(), None)
+    table = own_table(30)
+    table.to_csv(tmp_path / "sales.csv", index=False)
+    schema, digest = input_schema(str(tmp_path / "sales.csv"), "units", "day", 0.2, "time")
+    assert schema == data_schema(table, "units", "day")
+    assert digest == content_digest(pd.read_csv(tmp_path / "sales.csv", parse_dates=["day"]))
+    with pytest.raises(UserError, match="no target column .sold."):
+        input_schema(str(tmp_path / "sales.csv"), "sold", "day", 0.2, "time")

@@ -1,0 +1,85 @@
+"""The pipeline parameters of `main` and `pipeline`: read as `mlflow run` passes them, checked,
+bundled for the steps."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+import yaml
+
+from grocery.config import PROJECT_DIR, load_config
+from grocery.errors import UserError
+from grocery.names import PIPELINE, PREPARE
+from grocery.parameters import (
+    OWN_DATA_PARAMS,
+    PREPARE_PARAMS,
+    PRODUCT_PARAM,
+    extra_params,
+    parse_pipeline_arguments,
+    pipeline_settings,
+    worker_count,
+)
+
+CATALOG = load_config()
+ENTRY_POINTS = yaml.safe_load((PROJECT_DIR / "MLproject").read_text())["entry_points"]
+MAIN = {name: str(spec["default"]) for name, spec in ENTRY_POINTS["main"]["parameters"].items()}
+
+
+def parse(monkeypatch, *extra: str, **params: str):
+    """parse_pipeline_arguments of main's command line, as MLproject builds it."""
+    values = {**MAIN, **params}
+    argv = [f"--{name.replace('_', '-')}={value}" for name, value in values.items()]
+    monkeypatch.setattr(sys, "argv", ["main", *argv, *extra])
+    return parse_pipeline_arguments("main", "max_parallel")
+
+
+def test_the_shared_parameters_are_those_of_the_entry_points():
+    assert set(ENTRY_POINTS[PREPARE]["parameters"]) == {PRODUCT_PARAM, *PREPARE_PARAMS,
+                                                        *OWN_DATA_PARAMS}
+    pipeline = set(ENTRY_POINTS[PIPELINE]["parameters"])
+    assert pipeline == {PRODUCT_PARAM, *PREPARE_PARAMS, *OWN_DATA_PARAMS, "model", "use_cache"}
+    assert set(MAIN) == pipeline | {"max_parallel"}
+
+
+def test_extra_params_are_hyperparameters():
+    assert extra_params(["--alpha", "0.5", "--fit_intercept", "false"]) == {
+        "alpha": "0.5", "fit_intercept": "false"}
+    for bad in (["--alpha"], ["alpha", "0.5"]):
+        with pytest.raises(UserError, match="use -P name=value"):
+            extra_params(bad)
+
+
+def test_settings_carry_the_steps_parameters(monkeypatch):
+    args, hyperparameters = parse(monkeypatch, "--alpha", "0.5", model="ridge", seed="7")
+    assert hyperparameters == {"alpha": "0.5"}
+    settings = pipeline_settings(args, hyperparameters, "uv", "digest")
+    # Empty own-data parameters are left out, so prepare takes its own defaults.
+    assert settings.prepare_params == {
+        "rows": MAIN["rows"], "end_date": MAIN["end_date"], "seed": "7",
+        "validation_fraction": MAIN["validation_fraction"], "split": MAIN["split"],
+        "target": MAIN["target"], "date_column": MAIN["date_column"]}
+    assert settings.train_params == {"model": "ridge", "alpha": "0.5"}
+    defaults = CATALOG.model("ridge").params
+    assert settings.train_resolved == {"model": "ridge", **defaults, "alpha": 0.5}
+    assert (settings.env_manager, settings.use_cache, settings.data_digest) == (
+        "uv", MAIN["use_cache"] == "true", "digest")
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"rows": "many"}, "rows and seed must be integers"),
+    ({"validation_fraction": "some"}, "validation_fraction a number"),
+    ({"use_cache": "yes"}, "use_cache must be true or false"),
+    ({"split": "sideways"}, "split"),
+])
+def test_bad_parameters_fail_before_any_run(monkeypatch, params, message):
+    with pytest.raises(UserError, match=message):
+        parse(monkeypatch, **params)
+
+
+def test_worker_count():
+    assert worker_count("3") == 3
+    assert worker_count("0") == (os.cpu_count() or 1)
+    with pytest.raises(UserError, match="max_parallel must be 0"):
+        worker_count("-1")

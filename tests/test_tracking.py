@@ -1,0 +1,107 @@
+"""MLflow tracking for the steps, against a real SQLite store: product experiments, step runs,
+failed runs, and the env manager nested steps inherit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import mlflow
+import pytest
+from mlflow.entities import RunStatus
+from mlflow.environment_variables import MLFLOW_EXPERIMENT_ID
+
+from grocery.config import load_config
+from grocery.errors import UserError
+from grocery.names import (
+    TAG_CODE_DIGEST,
+    TAG_ENV,
+    TAG_ERROR,
+    TAG_NOTE,
+    TAG_PRODUCT,
+    TAG_SCRATCH,
+    TAG_STEP,
+    TRAIN,
+)
+from grocery.provenance import code_digest
+from grocery.tracking import (
+    DEFAULT_EXPERIMENT_ID,
+    ensure_experiment,
+    env_manager_of,
+    fail_run,
+    run_location,
+    scratch_experiment,
+    step_run,
+)
+
+CATALOG = load_config()
+PRODUCT = next(iter(CATALOG.products.values()))
+
+
+def test_ensure_experiment_creates_it_with_tags_and_reapplies_them(tracking_store):
+    client = tracking_store.client
+    experiment_id = ensure_experiment(client, CATALOG, PRODUCT)
+    experiment = client.get_experiment(experiment_id)
+    assert experiment.name == PRODUCT.experiment
+    assert CATALOG.experiment_tags(PRODUCT).items() <= experiment.tags.items()
+    # Beside the store's database, not in the folder the process runs in.
+    assert Path(urlparse(experiment.artifact_location).path).parent.parent == tracking_store.folder
+
+    client.set_experiment_tag(experiment_id, TAG_NOTE, "edited by hand")
+    assert ensure_experiment(client, CATALOG, PRODUCT) == experiment_id
+    assert client.get_experiment(experiment_id).tags[TAG_NOTE] == CATALOG.experiment_tags(
+        PRODUCT)[TAG_NOTE]
+
+    client.delete_experiment(experiment_id)
+    with pytest.raises(UserError, match="mlflow experiments restore"):
+        ensure_experiment(client, CATALOG, PRODUCT)
+    client.restore_experiment(experiment_id)
+
+
+def test_step_run_tags_step_and_product_and_fails_on_a_user_error(tracking_store, capsys,
+                                                                  monkeypatch):
+    # Where `mlflow run` tells a step's process which experiment it runs in.
+    monkeypatch.setenv(MLFLOW_EXPERIMENT_ID.name,
+                       ensure_experiment(tracking_store.client, CATALOG, PRODUCT))
+    with step_run(TRAIN, PRODUCT) as run:
+        pass
+    finished = mlflow.get_run(run.info.run_id)
+    assert finished.info.status == RunStatus.to_string(RunStatus.FINISHED)
+    assert finished.data.tags[TAG_STEP] == TRAIN
+    assert finished.data.tags[TAG_PRODUCT] == PRODUCT.name
+    assert finished.data.tags[TAG_CODE_DIGEST] == code_digest(TRAIN)
+    assert "Default experiment" not in capsys.readouterr().err
+
+    with pytest.raises(UserError), step_run(TRAIN, PRODUCT) as run:
+        raise UserError("the table has no date column")
+    failed = mlflow.get_run(run.info.run_id)
+    assert failed.info.status == RunStatus.to_string(RunStatus.FAILED)
+    assert failed.data.tags[TAG_ERROR] == "the table has no date column"
+
+    monkeypatch.setenv(MLFLOW_EXPERIMENT_ID.name, DEFAULT_EXPERIMENT_ID)
+    with step_run(TRAIN, PRODUCT):
+        pass
+    assert f"--experiment-name {PRODUCT.experiment}" in capsys.readouterr().err
+
+
+def test_env_manager_of_the_run_mlflow_run_made(tracking_store):
+    client = tracking_store.client
+    assert env_manager_of(client, None) == "local"
+    for tag, expected in (("uv", "uv"), ("virtualenv", "virtualenv"), ("docker", "local")):
+        run_id = client.create_run(DEFAULT_EXPERIMENT_ID, tags={TAG_ENV: tag}).info.run_id
+        assert env_manager_of(client, run_id) == expected
+    untagged = client.create_run(DEFAULT_EXPERIMENT_ID).info.run_id
+    assert env_manager_of(client, untagged) == "local"
+
+
+def test_fail_run_scratch_experiment_and_run_location(tracking_store):
+    client = tracking_store.client
+    scratch = scratch_experiment(client, "scratch")
+    assert scratch_experiment(client, "scratch") == scratch
+    assert client.get_experiment(scratch).tags[TAG_SCRATCH] == "true"
+    run = client.create_run(scratch)
+    fail_run(client, run.info.run_id, "why it failed")
+    failed = client.get_run(run.info.run_id)
+    assert failed.info.status == RunStatus.to_string(RunStatus.FAILED)
+    assert failed.data.tags[TAG_ERROR] == "why it failed"
+    assert run_location(failed) == f"experiment {scratch} in {tracking_store.uri}"
