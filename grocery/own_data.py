@@ -88,3 +88,12 @@ def prepared_product(config: Config, name: str, data: str, department: str, targ
         raise UserError("target, date_column and department apply to your own data only; "
                         "pass -P data=<csv or parquet file>")
     return product
+
+
+def known_product(config: Config, name: str, data: str, department: str) -> Product | None:
+    """The product a prepare run is tagged and hinted with, if its name is valid, else None:
+    errors are raised later, inside the run, so that the run records them."""
+    try:
+        return config.find_product(name, department) if data else config.products.get(name)
+    except UserError:
+        return None

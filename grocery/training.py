@@ -86,9 +86,11 @@ def log_estimator_params(model: Pipeline, logged: dict[str, str]) -> None:
 
 
 def log_plots(model: Pipeline, validation: pd.DataFrame, predictions: np.ndarray,
-              prepared: PreparedData, title: str) -> None:
-    """Log the three evaluation pictures, and the permutation importances as JSON."""
+              prepared: PreparedData, model_name: str) -> None:
+    """Log the three evaluation pictures, titled with the product and the model's name, and the
+    permutation importances as JSON."""
     target, date_column = prepared.target, prepared.date_column
+    title = f"{prepared.product}, {model_name}"
     actual = validation[target].to_numpy()
     mlflow.log_figure(plots.predicted_vs_actual(actual, predictions, title),
                       f"{PLOTS_DIR}/predicted_vs_actual.png")

@@ -12,12 +12,12 @@ import argparse
 import mlflow
 
 from grocery import prepared
-from grocery.config import Config, Product, load_config
+from grocery.config import load_config
 from grocery.dataset import DATE, TARGET, split_synthetic_sales
-from grocery.errors import UserError, exit_on_user_error
+from grocery.errors import exit_on_user_error
 from grocery.experiments import data_schema
 from grocery.names import PREPARE, TAG_DATA_DIGEST
-from grocery.own_data import prepared_product, split_own_table
+from grocery.own_data import known_product, prepared_product, split_own_table
 from grocery.tracking import run_location, step_run
 
 
@@ -32,20 +32,11 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def known_product(config: Config, args: argparse.Namespace) -> Product | None:
-    """The product if its name is valid (the run is tagged and hinted with it), else None: the
-    error is raised inside the run, so that the run records it."""
-    try:
-        return (config.find_product(args.product, args.department) if args.data
-                else config.products.get(args.product))
-    except UserError:
-        return None
-
-
 def main() -> None:
     args = parse_args()
     config = load_config()
-    with step_run(PREPARE, known_product(config, args)) as run:
+    tagged = known_product(config, args.product, args.data, args.department)
+    with step_run(PREPARE, tagged) as run:
         product = prepared_product(config, args.product, args.data, args.department,
                                    args.target, args.date_column)
         source = args.data or prepared.SYNTHETIC

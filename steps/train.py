@@ -47,8 +47,7 @@ def main() -> None:
 
         training.log_estimator_params(model, run.data.params)
         mlflow.log_metrics(metrics)
-        title = f"{product.name}, {choice.name}"
-        training.log_plots(model, validation, predictions, prepared, title)
+        training.log_plots(model, validation, predictions, prepared, choice.name)
         info = training.log_model(model, validation, predictions, prepared.target,
                                   config.trusted_types(choice))
         mlflow.set_tag(TAG_MODEL_URI, info.model_uri)

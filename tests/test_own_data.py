@@ -16,7 +16,13 @@ import pytest
 from grocery.config import load_config
 from grocery.dataset import DATE, TARGET
 from grocery.errors import UserError
-from grocery.own_data import fetch_data, prepared_product, read_own_table, split_own_table
+from grocery.own_data import (
+    fetch_data,
+    known_product,
+    prepared_product,
+    read_own_table,
+    split_own_table,
+)
 from tests.conftest import new_store
 
 CONFIG = load_config()
@@ -134,3 +140,10 @@ def test_the_product_prepared_with_and_without_own_data():
                                     "only; pass -P data=<csv or parquet file>")
     with pytest.raises(UserError, match="unknown product 'oat-milk'"):
         prepared_product(CONFIG, "oat-milk", "", "", TARGET, DATE)
+
+
+def test_the_product_a_run_is_tagged_with_before_its_parameters_are_checked():
+    assert known_product(CONFIG, PRODUCT.name, "", "dairy") == PRODUCT  # refused later, tagged
+    assert known_product(CONFIG, "oat-milk", "t.csv", "dairy").name == "oat-milk"
+    assert known_product(CONFIG, "oat-milk", "", "dairy") is None
+    assert known_product(CONFIG, "Oat Milk", "t.csv", "dairy") is None

@@ -88,7 +88,7 @@ def test_logged_params_pictures_and_a_model_that_loads_back(tracking, data, fitt
         logged = next(iter(PARAMS))
         mlflow.log_param(logged, "as passed")
         training.log_estimator_params(model, {logged: "as passed"})
-        training.log_plots(model, validation, predictions, prepared, "title")
+        training.log_plots(model, validation, predictions, prepared, CHOICE.name)
         info = training.log_model(model, validation, predictions, prepared.target,
                                   CONFIG.trusted_types(CHOICE))
     params = store.client.get_run(run.info.run_id).data.params
