@@ -71,23 +71,29 @@ class PreparedData:
                       if key in cls.__dataclass_fields__})
 
 
-def describe(product: Product, prepare_run_id: str, split: SplitSales, source: str, target: str,
+def data_source(data: str) -> str:
+    """Where prepared data came from: the user's ``data`` as given, or ``synthetic``."""
+    return data or SYNTHETIC
+
+
+def describe(product: Product, prepare_run_id: str, split: SplitSales, data: str, target: str,
              date_column: str, schema: list) -> PreparedData:
-    """The record of ``split`` as prepared by run ``prepare_run_id``, with its digests."""
+    """The record of ``split`` (from the user's ``data``, or synthetic if empty) as prepared by
+    run ``prepare_run_id``, with its digests."""
     digests = {TRAINING: content_digest(split.train),
                VALIDATION: content_digest(split.validation)}
     return PreparedData(
         product=product.name, department=product.department, prepare_run_id=prepare_run_id,
         data_digest=combined_digest(digests[TRAINING], digests[VALIDATION]), digests=digests,
-        source=source, target=target, date_column=date_column, schema=schema,
+        source=data_source(data), target=target, date_column=date_column, schema=schema,
         noise_floor=split.noise_floor,
     )
 
 
-def source_tags(product: Product, source: str, target: str, date_column: str) -> dict[str, str]:
+def source_tags(product: Product, data: str, target: str, date_column: str) -> dict[str, str]:
     """The tags a prepare run carries from its start: what it prepares, and from where."""
     return {TAG_PRODUCT: product.name, TAG_DEPARTMENT: product.department, TAG_TARGET: target,
-            TAG_DATE_COLUMN: date_column, TAG_DATA_SOURCE: source}
+            TAG_DATE_COLUMN: date_column, TAG_DATA_SOURCE: data_source(data)}
 
 
 def row_metrics(split: SplitSales) -> dict[str, float]:

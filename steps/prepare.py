@@ -1,8 +1,8 @@
 """prepare: one product's daily sales, split, and logged as train and validation datasets.
 
-The sales are the catalog's synthetic ones, or, with ``data``, the user's own table (CSV or
-Parquet: a path, ``file://``, ``http(s)://`` or ``runs:/`` URI), checked before anything is
-logged: a problem ends the run FAILED with one line naming the file and the problem.
+The sales are the catalog's synthetic ones or, with ``data``, the user's own .csv or .parquet
+table (grocery/own_data.py), checked before anything is logged: a problem ends the run FAILED
+with one line naming the file and the problem.
 """
 
 from __future__ import annotations
@@ -35,18 +35,16 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     config = load_config()
-    tagged = known_product(config, args.product, args.data, args.department)
-    with step_run(PREPARE, tagged) as run:
+    with step_run(PREPARE, known_product(config, args.product, args.data, args.department)) as run:
         product = prepared_product(config, args.product, args.data, args.department,
                                    args.target, args.date_column)
-        source = args.data or prepared.SYNTHETIC
-        mlflow.set_tags(prepared.source_tags(product, source, args.target, args.date_column))
+        mlflow.set_tags(prepared.source_tags(product, args.data, args.target, args.date_column))
         sales = (split_own_table(args.data, args.target, args.date_column,
                                  args.validation_fraction, args.split) if args.data else
                  split_synthetic_sales(config.generators[product.name], args.rows, args.end_date,
                                        args.seed, args.validation_fraction, args.split))
         schema = data_schema(sales.sales, args.target, args.date_column)
-        record = prepared.describe(product, run.info.run_id, sales, source, args.target,
+        record = prepared.describe(product, run.info.run_id, sales, args.data, args.target,
                                    args.date_column, schema)
         data_uri = prepared.log_prepared(sales.train, sales.validation, record)
         prepared.log_datasets(sales.train, sales.validation, record, data_uri)

@@ -53,16 +53,17 @@ def split():
 
 
 def test_the_record_describes_the_split(split):
-    record = describe(PRODUCT, "run1", split, SYNTHETIC, TARGET, DATE, SCHEMA)
+    record = describe(PRODUCT, "run1", split, "", TARGET, DATE, SCHEMA)
     assert record.product == PRODUCT.name and record.department == PRODUCT.department
     assert set(record.digests) == {TRAINING, VALIDATION}
     assert record.digests[TRAINING] != record.digests[VALIDATION]
     assert record.noise_floor == split.noise_floor > 0
-    again = describe(PRODUCT, "run2", split, SYNTHETIC, TARGET, DATE, SCHEMA)
+    again = describe(PRODUCT, "run2", split, "", TARGET, DATE, SCHEMA)
     assert again.data_digest == record.data_digest  # the same rows, the same digest
     assert row_metrics(split) == {"train_rows": 48, "validation_rows": 12,
                                   "noise_floor": split.noise_floor}
-    assert source_tags(PRODUCT, SYNTHETIC, TARGET, DATE)["data_source"] == SYNTHETIC
+    assert record.source == source_tags(PRODUCT, "", TARGET, DATE)["data_source"] == SYNTHETIC
+    assert source_tags(PRODUCT, "t.csv", "units", "day")["data_source"] == "t.csv"
 
 
 def test_prepare_json_keeps_its_keys_and_older_records_still_load():
@@ -85,7 +86,7 @@ def test_prepare_json_keeps_its_keys_and_older_records_still_load():
 def test_log_then_load_gives_equal_frames_and_an_equal_record(tracking, split):
     store, experiment = tracking
     with mlflow.start_run(experiment_id=experiment) as run:
-        record = describe(PRODUCT, run.info.run_id, split, SYNTHETIC, TARGET, DATE, SCHEMA)
+        record = describe(PRODUCT, run.info.run_id, split, "", TARGET, DATE, SCHEMA)
         uri = log_prepared(split.train, split.validation, record)
         log_datasets(split.train, split.validation, record, uri)
     assert uri == prepared_uri(run.info.run_id) == f"runs:/{run.info.run_id}/{DATA_DIR}"

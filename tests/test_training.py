@@ -16,7 +16,7 @@ from grocery.config import load_config
 from grocery.dataset import DATE, TARGET, split_synthetic_sales
 from grocery.modeling import resolve_hyperparameters
 from grocery.names import TAG_HYPERPARAMETERS, TAG_PREPARE_RUN, TAG_PRODUCT
-from grocery.prepared import SYNTHETIC, describe
+from grocery.prepared import describe
 from tests.conftest import new_store
 
 CONFIG = load_config()
@@ -29,7 +29,7 @@ PARAMS = resolve_hyperparameters(CHOICE, {})
 def data():
     split = split_synthetic_sales(CONFIG.generators[PRODUCT.name], 200, "2023-10-03", 3, 0.2,
                                   "time")
-    prepared = describe(PRODUCT, "prepare-run", split, SYNTHETIC, TARGET, DATE, [])
+    prepared = describe(PRODUCT, "prepare-run", split, "", TARGET, DATE, [])
     return split.train, split.validation, prepared
 
 
