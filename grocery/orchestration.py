@@ -21,6 +21,7 @@ from mlflow.tracking import MlflowClient
 from grocery.cache import cache_key, find_cached, remember
 from grocery.config import PROJECT_DIR, Product
 from grocery.console import text_table
+from grocery.errors import lost_connection
 from grocery.names import (
     PIPELINE,
     PREPARE,
@@ -131,7 +132,9 @@ def run_pipeline(product: Product, experiment_id: str, settings: PipelineSetting
         except StepFailed as failure:
             error = str(failure)
             print(f"error: {error}", file=sys.stderr, flush=True)
-        except Exception as bug:  # a bug or an outage in one product's pipeline stops no other
+        except Exception as bug:  # our bug in one product stops no other; a lost server all
+            if lost_connection(bug):
+                raise
             error = f"{product.name} {PIPELINE} failed: {bug!r}"
             traceback.print_exc()
     if error is not None:
