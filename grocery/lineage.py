@@ -21,6 +21,7 @@ from mlflow.tracking import MlflowClient
 
 from grocery.errors import UserError
 from grocery.names import (
+    PREPARE,
     TAG_DATA_DIGEST,
     TAG_DATASET_CONTEXT,
     TAG_GIT_COMMIT,
@@ -32,6 +33,7 @@ from grocery.names import (
     TAG_RUN_NAME,
     TAG_SOURCE_NAME,
     TAG_TRAIN_RUN,
+    TRAIN,
 )
 
 UNKNOWN = "unknown"
@@ -226,10 +228,10 @@ def render_text(record: dict[str, Any]) -> str:
     lines = [
         f"{'model':<9}{model['name']} v{model['version']} {aliases}",
         f"{indent}source {model['source']}",
-        _run_line("train", train),
+        _run_line(TRAIN, train),
         *_wrapped(f"{indent}params  {_pairs(train['params'])}", indent + " " * 8),
         *_wrapped(f"{indent}metrics {_pairs(train['metrics'])}", indent + " " * 8),
-        _run_line("prepare", prepare),
+        _run_line(PREPARE, prepare),
     ]
     for data in prepare["datasets"]:
         lines.append(f"{indent}dataset {data['name']} ({data['context']}) digest {data['digest']} "

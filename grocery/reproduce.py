@@ -35,14 +35,14 @@ from grocery.names import (
     reproduce_experiment,
     reproduce_run_name,
 )
-from grocery.parameters import OWN_DATA_PARAMS, PREPARE_PARAMS
+from grocery.parameters import OWN_DATA_PARAMS, PREPARE_PARAMS, PRODUCT_PARAM
 from grocery.prepared import prepared_uri
 from grocery.tracking import scratch_experiment
 
 METRICS = ("mae", "mse", "rmse", "r2")
 TOLERANCE = 1e-9
 # The prepare run's parameters a reproduction passes again.
-REPLAYED_PARAMS = ("product", *PREPARE_PARAMS, *OWN_DATA_PARAMS)
+REPLAYED_PARAMS = (PRODUCT_PARAM, *PREPARE_PARAMS, *OWN_DATA_PARAMS)
 
 
 def logged_value(param: str) -> str:

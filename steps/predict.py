@@ -18,6 +18,7 @@ from grocery.config import load_config
 from grocery.errors import exit_on_user_error
 from grocery.model_inputs import model_inputs, with_predictions
 from grocery.names import PREDICT, TAG_MODEL_URI
+from grocery.parameters import PRODUCT_PARAM
 from grocery.tables import read_table, table_kind, write_table
 from grocery.tracking import run_location, step_run
 
@@ -26,7 +27,7 @@ OUTPUT_DIR = "predictions"  # the output's folder among the run's artifacts
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    for name in ("product", "input", "output"):
+    for name in (PRODUCT_PARAM, "input", "output"):
         parser.add_argument(f"--{name}", required=True)
     parser.add_argument("--model-alias", default="")
     parser.add_argument("--model-version", default="")
