@@ -24,6 +24,7 @@ from mlflow.tracking import MlflowClient
 from grocery.config import Config, GateThreshold, Product
 from grocery.errors import UserError
 from grocery.gate import GateDecision, apply_gate, not_comparable
+from grocery.lineage import UNKNOWN
 from grocery.model_inputs import Column
 from grocery.modeling import regression_metrics
 from grocery.names import (
@@ -200,7 +201,7 @@ def version_tags(train_run: Run, product: Product, register_run_id: str) -> dict
         TAG_REGISTER_RUN: register_run_id,
         TAG_PREPARE_RUN: tags[TAG_PREPARE_RUN],
         TAG_DATA_DIGEST: tags[TAG_DATA_DIGEST],
-        TAG_VERSION_COMMIT: tags.get(TAG_GIT_COMMIT, "unknown"),
+        TAG_VERSION_COMMIT: tags.get(TAG_GIT_COMMIT, UNKNOWN),
         **{metric: repr(metrics[metric]) for metric in VERSION_METRICS},
     }
 
