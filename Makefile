@@ -9,7 +9,7 @@ PRODUCT ?= dairy
 # unless told not to (docs/team-server.md).
 export MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT ?= true
 
-.PHONY: run test lint clean postgresql
+.PHONY: run test test-fast lint clean postgresql
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test postgresql chromium
 	ruff check .
 	pytest
+
+# The fast tests alone: every tests/test_<module>.py, none of the end-to-end tests/*_e2e.py.
+test-fast: $(VENV)/.installed-test
+	pytest --ignore-glob='tests/*_e2e.py'
 
 lint: $(VENV)/.installed-test
 	ruff check .

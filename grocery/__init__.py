@@ -1,11 +1,16 @@
 """Demand forecasting for a grocery chain, as an MLflow project.
 
-Pure data science (no MLflow): ``catalog`` (products, experiments, tags, settings), ``dataset``
-(generator, split), ``validation`` (a user's own table), ``features``, ``modeling``,
-``baselines``, ``plots``, ``forecast`` (input checks for predict), ``errors``, ``uris``.
+Pure (no tracking store): ``dataset`` (generator, split), ``validation`` (a user's table's rules),
+``features``, ``modeling``, ``baselines``, ``gate`` (the champion gate's rules), ``plots``,
+``model_inputs`` (predict's input checks), ``tables`` (.csv and .parquet files), ``parameters``
+(the pipeline's parameters, checked before any run).
 
-MLflow-facing: ``tracking`` (experiments, step runs), ``signature``, ``artifacts`` and
-``dataset_source`` (prepared data), ``cache`` and ``provenance`` (the step cache),
-``pipeline`` (running steps), ``registry`` and ``registered`` (versions, aliases, the champion
-gate), ``experiments`` (the experiment rule), ``reproduce`` and ``lineage``.
+MLflow-facing: ``orchestration`` (how `main` runs the steps), ``tracking`` (experiments, step
+runs), ``cache`` and ``provenance`` (the step cache), ``experiments`` (the experiment rule),
+``prepared`` (prepare's data for train), ``own_data`` (reading a user's table), ``training``
+(its ``log_*`` functions; ``fit`` and ``evaluate`` are pure), ``signature``, ``registry``
+(versions, aliases, the gate), ``lineage`` (a version's chain) and ``reproduce``.
+
+Used by all: ``config`` (catalog.yaml, typed), ``names`` (tag keys, aliases, naming rules),
+``errors``, ``uris``, ``console``.
 """
