@@ -20,8 +20,11 @@ DAY_OF_WEEK = "date_day_of_week"
 MONTH = "date_month"
 DAY_OF_YEAR = "date_day_of_year"
 TREND = "date_trend"
-# Lag name -> days back: yesterday, and the same weekday last week.
-LAGS = {"target_lag_1": 1, "target_lag_7": 7}
+LAG_PREFIX = "target_lag_"
+# The tutorial's lags, in steps back: yesterday and the same weekday last week. A forecaster
+# that must not read the target after its origin uses none (grocery/forecaster.py).
+TUTORIAL_LAGS = (1, 7)
+LAGS = {f"{LAG_PREFIX}{lag}": lag for lag in TUTORIAL_LAGS}
 DERIVED = (DAY_OF_WEEK, MONTH, DAY_OF_YEAR, TREND, *LAGS)
 MISSING_CATEGORY = "missing"
 ESTIMATOR_STEP = "model"  # the estimator's step, last in the model
@@ -57,10 +60,13 @@ class CalendarLags(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, date_column: str = "date", target: str = "demand",
-                 categorical: tuple[str, ...] = ()):
+                 categorical: tuple[str, ...] = (), lags: tuple[int, ...] = TUTORIAL_LAGS,
+                 step_days: int = 1):
         self.date_column = date_column
         self.target = target
         self.categorical = categorical
+        self.lags = lags
+        self.step_days = step_days
 
     def _known(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         if self.target not in frame.columns:
@@ -87,8 +93,8 @@ class CalendarLags(TransformerMixin, BaseEstimator):
         known = pd.concat([pd.Series(self.history_values_, index=self.history_days_),
                            pd.Series(batch_values, index=batch_days)])
         known = known[~known.index.duplicated(keep="last")]
-        for name, lag in LAGS.items():
-            out[name] = known.reindex(days - lag).to_numpy()
+        for lag in self.lags:
+            out[f"{LAG_PREFIX}{lag}"] = known.reindex(days - lag * self.step_days).to_numpy()
         for column in self.categorical:
             # Categories as text (a reader may give numbers-as-text back as numbers), and one
             # representation of "missing" for the imputer, whatever the reader produced.
@@ -99,11 +105,12 @@ class CalendarLags(TransformerMixin, BaseEstimator):
         return out.drop(columns=[self.date_column])
 
 
-def preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTransformer:
+def preprocessor(numeric: list[str], categorical: list[str],
+                 lags: tuple[int, ...] = TUTORIAL_LAGS) -> ColumnTransformer:
     """Impute and scale the numbers, one-hot encode strings and the weekday and month."""
     scaled = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
     transformers = [
-        ("numeric", scaled, [*numeric, DAY_OF_YEAR, TREND, *LAGS]),
+        ("numeric", scaled, [*numeric, DAY_OF_YEAR, TREND, *(f"{LAG_PREFIX}{k}" for k in lags)]),
         ("calendar", OneHotEncoder(categories=[list(range(7)), list(range(1, 13))],
                                    handle_unknown="ignore", sparse_output=False),
          [DAY_OF_WEEK, MONTH]),
@@ -119,12 +126,13 @@ def preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTransforme
 
 
 def forecasting_model(estimator: RegressorMixin, frame: pd.DataFrame, target: str,
-                      date_column: str) -> Pipeline:
+                      date_column: str, lags: tuple[int, ...] = TUTORIAL_LAGS,
+                      step_days: int = 1) -> Pipeline:
     """An unfitted model from ``frame``'s raw columns to ``estimator``'s forecast: the feature
-    steps, then the estimator."""
+    steps (with the target's ``lags``, in steps of ``step_days``), then the estimator."""
     numeric, categorical = split_columns(frame, target, date_column)
     return Pipeline([
-        ("features", CalendarLags(date_column, target, tuple(categorical))),
-        ("encode", preprocessor(numeric, categorical)),
+        ("features", CalendarLags(date_column, target, tuple(categorical), lags, step_days)),
+        ("encode", preprocessor(numeric, categorical, lags)),
         (ESTIMATOR_STEP, estimator),
     ])

@@ -70,12 +70,14 @@ def regression_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, f
 
 
 def build_model(choice: ModelChoice, params: dict, frame: pd.DataFrame, target: str,
-                date_column: str) -> Pipeline:
-    """An unfitted model: the catalog's estimator behind the feature steps for ``frame``."""
+                date_column: str, lags: tuple[int, ...] = (1, 7), step_days: int = 1) -> Pipeline:
+    """An unfitted model: the catalog's estimator behind the feature steps for ``frame``, with
+    the target's ``lags`` (steps of ``step_days``; the tutorial's yesterday and last week)."""
     # Lazy: the feature steps import scikit-learn (~0.8 s), which main skips.
     from grocery.features import forecasting_model
 
-    return forecasting_model(build_estimator(choice, params), frame, target, date_column)
+    return forecasting_model(build_estimator(choice, params), frame, target, date_column, lags,
+                             step_days)
 
 
 def rmse_to_noise(rmse: float, noise_floor: float) -> float:
