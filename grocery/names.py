@@ -89,6 +89,10 @@ TAG_REPRODUCE_MODEL = "reproduce.model"
 TAG_REPRODUCE_COMMIT = "reproduce.commit"
 TAG_REPRODUCE_EQUAL = "reproduce.equal"
 
+# --- Artifacts of a logged forecaster (grocery/logged_forecaster.py, forecaster_model.py).
+FORECASTER_MODEL = "model"  # the logged model's name within its train run
+ESTIMATOR_ARTIFACT = "estimator"  # the skops file of the fitted feature steps and estimator
+
 # --- Steps and the runs that hold them.
 PREPARE, TRAIN, REGISTER = "prepare", "train", "register"
 STEPS = (PREPARE, TRAIN, REGISTER)

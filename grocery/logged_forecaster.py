@@ -1,0 +1,79 @@
+"""Logging a fitted forecaster as one MLflow model from code (grocery/forecaster_model.py).
+
+Nothing is pickled: the fitted feature steps and estimator are a skops file whose types must all
+be among the reviewed trusted types, the configuration (columns, horizon, strategy, interval
+calibration) is the model's ``model_config``, and the package's modules travel as its code.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import skops.io
+from mlflow.models.model import ModelInfo
+from sklearn.pipeline import Pipeline
+
+from grocery.config import PROJECT_DIR, pinned_requirements
+from grocery.forecaster import ForecastSpec, forecast_table
+from grocery.intervals import IntervalCalibration
+from grocery.names import ESTIMATOR_ARTIFACT, FORECASTER_MODEL
+from grocery.signature import forecast_signature
+
+PACKAGE_DIR = PROJECT_DIR / "grocery"
+MODEL_FILE = PACKAGE_DIR / "forecaster_model.py"
+
+
+def model_config(spec: ForecastSpec, calibration: IntervalCalibration,
+                 trusted_types: list[str]) -> dict:
+    """What the loaded model needs besides its estimator, as plain data."""
+    return {"spec": spec.to_dict(), "scale": list(calibration.scale),
+            "quantiles": [[level, q] for level, q in sorted(calibration.quantiles.items())],
+            "trusted_types": list(trusted_types)}
+
+
+def example_input(table: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
+    """The shape the model takes: two seasons of history, then ``horizon`` future rows with only
+    the date and the known-ahead columns filled."""
+    ordered = table.sort_values(spec.date_column, kind="stable")
+    history = ordered.iloc[-spec.horizon - 2 * spec.season:-spec.horizon]
+    future = ordered.iloc[-spec.horizon:].copy()
+    unknown = [c for c in future.columns if c not in (*spec.inputs, *spec.series)]
+    future[unknown] = float("nan")
+    return pd.concat([history, future], ignore_index=True)
+
+
+def checked_skops_file(model: Pipeline, folder: Path, trusted_types: list[str]) -> Path:
+    """``model`` written with skops; every type in it must be a reviewed trusted type."""
+    path = folder / f"{ESTIMATOR_ARTIFACT}.skops"
+    skops.io.dump(model, path)
+    untrusted = sorted(set(skops.io.get_untrusted_types(file=path)) - set(trusted_types))
+    if untrusted:
+        raise RuntimeError(f"the fitted model holds types no one reviewed: {untrusted}; review "
+                           "them and add them to catalog.yaml's skops trusted types")
+    return path
+
+
+def log_forecaster(model: Pipeline, calibration: IntervalCalibration, spec: ForecastSpec,
+                   table: pd.DataFrame, trusted_types: list[str]) -> ModelInfo:
+    """Log the fitted forecaster under the active run, with its history-plus-future signature
+    and input example, the pinned requirements and the package's code."""
+    example = example_input(table, spec)
+    output = forecast_table(model, calibration, spec, example)
+    with tempfile.TemporaryDirectory() as folder:
+        code = Path(folder) / PACKAGE_DIR.name
+        shutil.copytree(PACKAGE_DIR, code, ignore=shutil.ignore_patterns("__pycache__"))
+        return mlflow.pyfunc.log_model(
+            name=FORECASTER_MODEL,
+            python_model=str(MODEL_FILE),
+            artifacts={ESTIMATOR_ARTIFACT: str(checked_skops_file(model, Path(folder),
+                                                                  trusted_types))},
+            model_config=model_config(spec, calibration, trusted_types),
+            code_paths=[str(code)],
+            signature=forecast_signature(example, output, spec.inputs),
+            input_example=example,
+            pip_requirements=pinned_requirements(),
+        )
