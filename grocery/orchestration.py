@@ -173,7 +173,7 @@ def run_products(routes: list[tuple[Product, str]], settings: PipelineSettings,
 
 def summary_table(results: list[ProductResult]) -> str:
     """The end-of-run table: product, experiment, rmse, model version, alias, status."""
-    return text_table(("product", "experiment", "rmse", "version", "alias", "status"), [
+    return text_table((TAG_PRODUCT, "experiment", "rmse", "version", TAG_ALIAS, "status"), [
         (r.product.name, r.experiment or r.product.experiment,
          f"{r.metrics['rmse']:.2f}" if "rmse" in r.metrics else "-",
          r.model_version or "-", r.alias or "-", r.status)
