@@ -90,13 +90,39 @@ def simulate_sales(
     root mean square over some rows is the lowest rmse any model can reach on them.
     """
     dates = _dates(rows, end_date)
-    draws = _draws(generator, rows, seed)
+    frame, noise = _sales(generator, dates, _draws(generator, rows, seed), dates.year.min())
+    frame["previous_days_demand"] = frame[TARGET].shift(1).bfill()
+    return frame[COLUMNS], noise
+
+
+def continue_sales(generator: Generator, sales: pd.DataFrame, horizon: int,
+                   seed: int) -> pd.DataFrame:
+    """The ``horizon`` days after ``sales`` (a frame ``simulate_sales`` made with ``seed``): what
+    then happened, to set a forecast against.
+
+    Drawn by the same formula from seed ``seed + 1``, with inflation counted from the first year
+    of ``sales`` (so the level continues) and ``previous_days_demand`` continuing from its last
+    demand.
+    """
+    last = pd.Timestamp(sales[DATE].max())
+    dates = pd.date_range(start=last + pd.Timedelta(days=1), periods=horizon, freq="D")
+    base_year = pd.Timestamp(sales[DATE].min()).year
+    frame, _ = _sales(generator, dates, _draws(generator, horizon, seed + 1), base_year)
+    last_demand = sales.loc[sales[DATE] == last, TARGET].iloc[-1]
+    frame["previous_days_demand"] = frame[TARGET].shift(1).fillna(last_demand)
+    return frame[COLUMNS]
+
+
+def _sales(generator: Generator, dates: pd.DatetimeIndex, draws: dict[str, np.ndarray],
+           base_year: int) -> tuple[pd.DataFrame, pd.Series]:
+    """The tutorial's formula on ``dates`` with ``draws``, inflation counted from ``base_year``:
+    every column but ``previous_days_demand``, and each row's noise."""
     months = dates.month.to_numpy()
     base, low, high = generator.base_demand, *generator.price_range
     price_scale = ((low + high) / 2) / _APPLES_MID_PRICE
     weekend = (dates.day_of_week >= 5).astype(np.int64)
     promo = np.where(np.isin(months, generator.promo_months), 1, draws["promo"])
-    inflation = 1 + _INFLATION_PER_YEAR * (dates.year - dates.year.min()).to_numpy()
+    inflation = 1 + _INFLATION_PER_YEAR * (dates.year - base_year).to_numpy()
     harvest = seasonal_effect(months, generator.seasonal_peak_month)
     price = draws["price"] - _HARVEST_PRICE_SHIFT * price_scale * harvest
     demand = (
@@ -112,8 +138,7 @@ def simulate_sales(
         "weekend": weekend, "holiday": draws["holiday"].astype(np.int64), "price_per_kg": price,
         "promo": promo.astype(np.int64), TARGET: demand,
     })
-    frame["previous_days_demand"] = frame[TARGET].shift(1).bfill()
-    return frame[COLUMNS], pd.Series(draws["noise"] * inflation, index=frame.index, name="noise")
+    return frame, pd.Series(draws["noise"] * inflation, index=frame.index, name="noise")
 
 
 def noise_floor(noise: pd.Series, rows: pd.Index) -> float:
@@ -143,14 +168,18 @@ def split_sizes(rows: int, validation_fraction: float, split: str) -> tuple[int,
 
 
 def split_sales(
-    frame: pd.DataFrame, validation_fraction: float, split: str = "time", date_column: str = DATE
+    frame: pd.DataFrame, validation_fraction: float, split: str = "time", date_column: str = DATE,
+    holdout: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split into (train, validation).
 
-    ``time`` keeps the last ``validation_fraction`` of days for validation, so no later day is
-    ever trained on; ``random`` is the tutorial's ``train_test_split(random_state=42)``.
+    ``time`` keeps the last ``holdout`` days (the backtest's forecast days) for validation, or
+    the last ``validation_fraction`` of them without a holdout, so no later day is ever trained
+    on; ``random`` is the tutorial's ``train_test_split(random_state=42)``.
     """
     n_train, n_validation = split_sizes(len(frame), validation_fraction, split)
+    if holdout:
+        n_train, n_validation = len(frame) - holdout, holdout
     if split == "random":
         # Lazy: scikit-learn costs ~0.8 s at start-up, which main and the time split skip.
         from sklearn.model_selection import train_test_split
@@ -172,11 +201,12 @@ class SplitSales(NamedTuple):
 
 
 def split_synthetic_sales(generator: Generator, rows: int, end_date: str, seed: int,
-                          validation_fraction: float, split: str) -> SplitSales:
+                          validation_fraction: float, split: str,
+                          holdout: int | None = None) -> SplitSales:
     """A catalog product's synthetic sales, split, with the noise floor of the validation rows:
     what no model can beat on them, the generator's own noise."""
     sales, noise = simulate_sales(generator, rows, end_date, seed)
-    train, validation = split_sales(sales, validation_fraction, split)
+    train, validation = split_sales(sales, validation_fraction, split, DATE, holdout)
     return SplitSales(sales, train, validation, noise_floor(noise, validation.index))
 
 
