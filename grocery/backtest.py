@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import TimeSeriesSplit
 
 from grocery.errors import UserError
 
@@ -25,20 +24,30 @@ def min_train_rows(season: int) -> int:
     return 2 * season + 14
 
 
+def check_backtest(horizon: int, folds: int, n_rows: int | None = None,
+                   min_train: int = 0) -> None:
+    """A UserError unless ``horizon`` and ``folds`` are 1 or more and, when ``n_rows`` is
+    given, the rows hold ``min_train`` rows before the first origin plus every fold."""
+    for what, value in (("horizon", horizon), ("folds", folds)):
+        if value < 1:
+            raise UserError(f"{what} must be 1 or more, got {value}")
+    needed = min_train + folds * horizon
+    if n_rows is not None and n_rows < needed:
+        raise UserError(f"the table has {n_rows} rows; horizon {horizon} with {folds} "
+                        f"fold{'s' if folds > 1 else ''} needs at least {needed} ({min_train} "
+                        f"to train before the first origin + {folds} x {horizon})")
+
+
 def backtest_origins(n_rows: int, horizon: int, folds: int, min_train: int) -> list[int]:
     """For each fold, in time order, the number of training rows (the origin is the last).
 
     The last fold's test window ends at the last row; each earlier one ends ``horizon`` rows
     before the next.
     """
-    for what, value in (("horizon", horizon), ("folds", folds)):
-        if value < 1:
-            raise UserError(f"{what} must be 1 or more, got {value}")
-    needed = min_train + folds * horizon
-    if n_rows < needed:
-        raise UserError(f"the table has {n_rows} rows; horizon {horizon} with {folds} "
-                        f"fold{'s' if folds > 1 else ''} needs at least {needed} ({min_train} "
-                        f"to train before the first origin + {folds} x {horizon})")
+    # Lazy: scikit-learn costs ~0.8 s at start-up, which main's parameter checks skip.
+    from sklearn.model_selection import TimeSeriesSplit
+
+    check_backtest(horizon, folds, n_rows, min_train)
     # TimeSeriesSplit needs 2 splits or more; one fold is the last of two.
     splitter = TimeSeriesSplit(n_splits=max(folds, 2), test_size=horizon)
     splits = list(splitter.split(np.arange(n_rows)))[-folds:]

@@ -95,6 +95,10 @@ class Config:
     gate: tuple[GateThreshold, ...]
     # skops types of the feature step every model shares, whatever the estimator.
     feature_trusted_types: tuple[str, ...]
+    forecast_strategy: str = "direct"
+    # The synthetic sales' columns a store knows for future days, and those it only observes.
+    synthetic_known_ahead: tuple[str, ...] = ()
+    synthetic_observed: tuple[str, ...] = ()
 
     @property
     def departments(self) -> list[str]:
@@ -202,6 +206,9 @@ def parse_config(raw: dict) -> Config:
             for metric, rule in raw["champion_gate"].items()
         ),
         feature_trusted_types=tuple(raw["feature_skops_trusted_types"]),
+        forecast_strategy=raw["forecast_strategy"],
+        synthetic_known_ahead=tuple(raw["synthetic_columns"]["known_ahead"]),
+        synthetic_observed=tuple(raw["synthetic_columns"]["observed"]),
     )
 
 

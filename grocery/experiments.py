@@ -15,6 +15,7 @@ experiment holding something else, ``-2``, ``-3``, ... is appended.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import hashlib
 import json
@@ -33,6 +34,7 @@ from grocery.names import (
     TAG_EXPERIMENT_SCHEMA_DIGEST,
 )
 from grocery.own_data import read_own_table
+from grocery.roles import parse_known_ahead
 from grocery.tracking import ensure_experiment
 
 # MLflow keeps tag values up to this length; the digest decides, the text is for people.
@@ -143,15 +145,16 @@ def route_run(client: MlflowClient, catalog: Config, product: Product,
     return experiment_id, choice
 
 
-def input_schema(data: str, target: str, date_column: str, validation_fraction: float,
-                 split: str) -> tuple[list[list[str]], str | None]:
+def input_schema(args: argparse.Namespace) -> tuple[list[list[str]], str | None]:
     """The schema of a pipeline's input as prepare will log it and, for a user's table, its
     content digest (for prepare's cache key: the same path with new rows is new data).
 
     The catalog's synthetic sales have no digest: their parameters decide them. A bad table
     raises prepare's UserError before any run starts.
     """
-    if not data:
+    if not args.data:
         return synthetic_schema(), None
-    table = read_own_table(data, target, date_column, validation_fraction, split)
-    return data_schema(table, target, date_column), content_digest(table)
+    table = read_own_table(args.data, args.target, args.date_column,
+                           float(args.validation_fraction), args.split, int(args.horizon),
+                           int(args.folds), parse_known_ahead(args.known_ahead))
+    return data_schema(table, args.target, args.date_column), content_digest(table)

@@ -61,6 +61,13 @@ TAG_REGISTER_RUN = "register_run_id"
 TAG_MODEL_URI = "model_uri"
 TAG_MODEL_FAMILY = "model_family"
 TAG_HYPERPARAMETERS = "grocery.hyperparameters"
+# --- The forecast task: column roles, frequency, strategy, and how the run was judged.
+TAG_KNOWN_AHEAD = "grocery.known_ahead"
+TAG_OBSERVED = "grocery.observed"
+TAG_TARGET_LAGS = "grocery.target_lags"
+TAG_FREQUENCY = "grocery.frequency"
+TAG_FORECAST_STRATEGY = "grocery.forecast_strategy"
+TAG_EVALUATION = "grocery.evaluation"
 
 # --- The step cache (grocery/cache.py).
 TAG_CACHE_KEY = "grocery.cache.key"

@@ -171,11 +171,20 @@ def run_products(routes: list[tuple[Product, str]], settings: PipelineSettings,
         return [future.result() for future in futures]
 
 
+# The summary's scores, each with its printed precision: the backtest's rmse and MASE, and how
+# often the 80% interval held the actual (nominally 0.80).
+SUMMARY_METRICS = {"rmse": ".2f", "mase": ".3f", "coverage_80": ".2f"}
+
+
 def summary_table(results: list[ProductResult]) -> str:
-    """The end-of-run table: product, experiment, rmse, model version, alias, status."""
-    return text_table((TAG_PRODUCT, "experiment", "rmse", "version", TAG_ALIAS, "status"), [
+    """The end-of-run table: product, experiment, scores, model version, alias, status."""
+    def score(metrics: dict[str, float], name: str) -> str:
+        return format(metrics[name], SUMMARY_METRICS[name]) if name in metrics else "-"
+
+    header = (TAG_PRODUCT, "experiment", *SUMMARY_METRICS, "version", TAG_ALIAS, "status")
+    return text_table(header, [
         (r.product.name, r.experiment or r.product.experiment,
-         f"{r.metrics['rmse']:.2f}" if "rmse" in r.metrics else "-",
+         *(score(r.metrics, name) for name in SUMMARY_METRICS),
          r.model_version or "-", r.alias or "-", r.status)
         for r in results])
 

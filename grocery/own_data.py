@@ -16,9 +16,12 @@ import mlflow
 import pandas as pd
 from mlflow.exceptions import MlflowException
 
+from grocery.backtest import backtest_origins, min_train_rows
 from grocery.config import Config, Product
 from grocery.dataset import DATE, TARGET, SplitSales, split_sales
 from grocery.errors import UserError
+from grocery.frequency import Frequency, infer_frequency
+from grocery.roles import ColumnRoles, column_roles
 from grocery.tables import first_line, read_table
 from grocery.validation import validate_sales
 
@@ -62,31 +65,52 @@ def fetch_data(data: str, folder: Path) -> Path:
 
 
 def read_own_table(data: str, target: str, date_column: str, validation_fraction: float,
-                   split: str) -> pd.DataFrame:
+                   split: str, horizon: int = 14, folds: int = 5,
+                   known_ahead: tuple[str, ...] = ()) -> pd.DataFrame:
     """The user's table with its dates parsed, or a UserError naming ``data`` and its first
-    problem (grocery/validation.py holds the rules)."""
+    problem (grocery/validation.py holds the rules; it must also be forecastable)."""
     with tempfile.TemporaryDirectory(prefix="grocery-data-") as folder:
         frame = read_table(fetch_data(data, Path(folder)), data)
-    return validate_sales(frame, data, target, date_column, validation_fraction, split)
+    checked = validate_sales(frame, data, target, date_column, validation_fraction, split)
+    forecast_task(checked, data, target, date_column, horizon, folds, known_ahead)
+    return checked
+
+
+def forecast_task(frame: pd.DataFrame, name: str, target: str, date_column: str, horizon: int,
+                  folds: int, known_ahead: tuple[str, ...]) -> tuple[Frequency, ColumnRoles]:
+    """The table's frequency and column roles, or a UserError naming ``name``: dates not evenly
+    daily or weekly, too few rows for ``horizon`` and ``folds``, a bad known-ahead column."""
+    frequency = infer_frequency(frame[date_column], name)
+    try:
+        backtest_origins(len(frame), horizon, folds, min_train_rows(frequency.season))
+        roles = column_roles(frame, target, date_column, known_ahead, frequency.season)
+    except UserError as error:
+        raise UserError(f"{name}: {error}") from None
+    return frequency, roles
 
 
 def split_own_table(data: str, target: str, date_column: str, validation_fraction: float,
-                    split: str) -> SplitSales:
-    """The user's table, read, checked and split for training (its noise floor is unknown)."""
-    sales = read_own_table(data, target, date_column, validation_fraction, split)
-    return SplitSales(sales, *split_sales(sales, validation_fraction, split, date_column))
+                    split: str, horizon: int = 14, folds: int = 5,
+                    known_ahead: tuple[str, ...] = ()) -> SplitSales:
+    """The user's table, read, checked and split for training (its noise floor is unknown):
+    by time, the backtest's last ``folds`` x ``horizon`` rows are validation."""
+    sales = read_own_table(data, target, date_column, validation_fraction, split, horizon, folds,
+                           known_ahead)
+    holdout = folds * horizon if split == "time" else None
+    return SplitSales(sales, *split_sales(sales, validation_fraction, split, date_column,
+                                          holdout))
 
 
 def prepared_product(config: Config, name: str, data: str, department: str, target: str,
-                     date_column: str) -> Product:
+                     date_column: str, known_ahead: str = "") -> Product:
     """The product prepare makes data for: with ``data``, any valid product (the catalog's or a
     new one in ``department``); without, a catalog product and none of the own-data parameters."""
     if data:
         return config.find_product(name, department)
     product = config.product(name)
-    if (target, date_column, department) != (TARGET, DATE, ""):
-        raise UserError("target, date_column and department apply to your own data only; "
-                        "pass -P data=<csv or parquet file>")
+    if (target, date_column, department, known_ahead) != (TARGET, DATE, "", ""):
+        raise UserError("target, date_column, department and known_ahead apply to your own "
+                        "data only; pass -P data=<csv or parquet file>")
     return product
 
 

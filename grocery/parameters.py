@@ -7,15 +7,17 @@ import argparse
 import os
 from dataclasses import dataclass
 
+from grocery.backtest import check_backtest, min_train_rows
 from grocery.config import load_config
 from grocery.dataset import split_sizes
 from grocery.errors import UserError
+from grocery.frequency import DAILY
 from grocery.modeling import resolve_hyperparameters
 
 PRODUCT_PARAM = "product"  # the entry-point parameter naming the product(s)
 # prepare's parameters besides the product, and those that describe a user's own table.
-PREPARE_PARAMS = ("rows", "end_date", "seed", "validation_fraction", "split")
-OWN_DATA_PARAMS = ("data", "target", "date_column", "department")
+PREPARE_PARAMS = ("rows", "end_date", "seed", "validation_fraction", "split", "horizon", "folds")
+OWN_DATA_PARAMS = ("data", "target", "date_column", "department", "known_ahead")
 USE_CACHE_VALUES = ("true", "false")
 
 
@@ -54,11 +56,17 @@ def parse_pipeline_arguments(
     try:
         rows, fraction = int(args.rows), float(args.validation_fraction)
         int(args.seed)
+        horizon, folds = int(args.horizon), int(args.folds)
     except ValueError as error:
-        raise UserError(
-            f"rows and seed must be integers, validation_fraction a number: {error}"
-        ) from None
+        raise UserError(f"rows, seed, horizon and folds must be integers, validation_fraction a "
+                        f"number: {error}") from None
     split_sizes(rows, fraction, args.split)
+    check_backtest(horizon, folds)
+    if not args.data:  # the catalog's daily sales: as many rows as asked for
+        try:
+            check_backtest(horizon, folds, rows, min_train_rows(DAILY.season))
+        except UserError as error:
+            raise UserError(f"rows={rows}: {error}") from None
     if args.use_cache not in USE_CACHE_VALUES:
         raise UserError(f"use_cache must be true or false, got {args.use_cache!r}")
     return args, extra_params(rest)

@@ -61,3 +61,39 @@ def feature_importance(model: object, inputs: pd.DataFrame, actual: pd.Series, t
     axes.set(xlabel="rmse increase when shuffled", title=title)
     figure.tight_layout()
     return figure, {name: float(value) for name, value in scores.items()}
+
+
+def fan_chart(history: pd.DataFrame, forecasts: pd.DataFrame, title: str) -> Figure:
+    """The last origin's forecast with its 80% and 95% bands against what then happened.
+
+    ``history`` has columns date and actual (the days before the origin); ``forecasts`` has
+    date, actual, forecast and the held-out bands lower/upper_80 and lower/upper_95.
+    """
+    figure, axes = plt.subplots(figsize=(9, 4))
+    axes.plot(history["date"], history["actual"], color="black", linewidth=1, label="history")
+    axes.fill_between(forecasts["date"], forecasts["lower_95"], forecasts["upper_95"],
+                      alpha=0.2, color="tab:blue", label="95% interval")
+    axes.fill_between(forecasts["date"], forecasts["lower_80"], forecasts["upper_80"],
+                      alpha=0.35, color="tab:blue", label="80% interval")
+    axes.plot(forecasts["date"], forecasts["forecast"], color="tab:blue", label="forecast")
+    axes.plot(forecasts["date"], forecasts["actual"], "o", color="black", markersize=3,
+              label="actual")
+    axes.axvline(history["date"].iloc[-1], color="grey", linestyle="--", linewidth=1)
+    axes.set(xlabel="date", ylabel="demand", title=title)
+    axes.legend(loc="upper left", fontsize="small")
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    return figure
+
+
+def error_by_horizon(tables: dict[str, pd.DataFrame], title: str) -> Figure:
+    """rmse per step ahead for the model and each baseline (tables indexed by h)."""
+    figure, axes = plt.subplots(figsize=(7, 4))
+    for name, table in tables.items():
+        axes.plot(table.index, table["rmse"], marker="o", markersize=3, label=name,
+                  linewidth=2 if name == "model" else 1)
+    axes.set(xlabel="steps ahead (h)", ylabel="rmse over the backtest folds", title=title)
+    axes.set_ylim(bottom=0)
+    axes.legend(fontsize="small")
+    figure.tight_layout()
+    return figure

@@ -21,13 +21,19 @@ from mlflow.exceptions import MlflowException
 from grocery.config import Product
 from grocery.dataset import DATE, TARGET, SplitSales, combined_digest, content_digest
 from grocery.errors import UserError
+from grocery.frequency import Frequency
 from grocery.names import (
     TAG_DATA_SOURCE,
     TAG_DATE_COLUMN,
     TAG_DEPARTMENT,
+    TAG_FREQUENCY,
+    TAG_KNOWN_AHEAD,
+    TAG_OBSERVED,
     TAG_PRODUCT,
     TAG_TARGET,
+    TAG_TARGET_LAGS,
 )
+from grocery.roles import ColumnRoles
 
 DATA_DIR = "data"
 TRAIN_FILE = "train.parquet"
@@ -53,6 +59,17 @@ class PreparedData:
     date_column: str = DATE
     schema: list = field(default_factory=list)  # experiments.data_schema of the whole table
     noise_floor: float | None = None  # known for synthetic data only
+    # The forecast task (older prepare runs take the defaults): how validation was split off
+    # (``time``: the backtest's last folds x horizon rows), the step size, and column roles.
+    split: str = "time"
+    horizon: int = 14
+    folds: int = 5
+    frequency: str = "daily"
+    season: int = 7
+    step_days: int = 1
+    known_ahead: list = field(default_factory=list)
+    observed: list = field(default_factory=list)
+    target_lags: dict = field(default_factory=dict)  # column -> the target's lag it repeats
 
     def to_json(self) -> str:
         """``prepare.json``: every field, ``noise_floor`` only when known."""
@@ -76,17 +93,34 @@ def data_source(data: str) -> str:
     return data or SYNTHETIC
 
 
+def forecast_task(split: str, horizon: int, folds: int, frequency: Frequency,
+                  roles: ColumnRoles) -> dict[str, Any]:
+    """The forecast task's fields of a PreparedData."""
+    return {"split": split, "horizon": horizon, "folds": folds, "frequency": frequency.name,
+            "season": frequency.season, "step_days": frequency.offset.days,
+            "known_ahead": list(roles.known_ahead), "observed": list(roles.observed),
+            "target_lags": dict(roles.target_lags)}
+
+
+def task_tags(prepared: PreparedData) -> dict[str, str]:
+    """The column roles and frequency a prepare run found, as tags a person can read."""
+    lags = ", ".join(f"{column} (lag {lag})" for column, lag in prepared.target_lags.items())
+    return {TAG_KNOWN_AHEAD: ", ".join(prepared.known_ahead) or "-",
+            TAG_OBSERVED: ", ".join(prepared.observed) or "-",
+            TAG_TARGET_LAGS: lags or "-", TAG_FREQUENCY: prepared.frequency}
+
+
 def describe(product: Product, prepare_run_id: str, split: SplitSales, data: str, target: str,
-             date_column: str, schema: list) -> PreparedData:
+             date_column: str, schema: list, task: dict[str, Any]) -> PreparedData:
     """The record of ``split`` (from the user's ``data``, or synthetic if empty) as prepared by
-    run ``prepare_run_id``, with its digests."""
+    run ``prepare_run_id``, with its digests and forecast ``task``."""
     digests = {TRAINING: content_digest(split.train),
                VALIDATION: content_digest(split.validation)}
     return PreparedData(
         product=product.name, department=product.department, prepare_run_id=prepare_run_id,
         data_digest=combined_digest(digests[TRAINING], digests[VALIDATION]), digests=digests,
         source=data_source(data), target=target, date_column=date_column, schema=schema,
-        noise_floor=split.noise_floor,
+        noise_floor=split.noise_floor, **task,
     )
 
 

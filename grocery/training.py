@@ -1,31 +1,29 @@
-"""Training one model on prepared data: fit it, score it against naive baselines and the noise
-floor, and log its parameters, evaluation pictures and the model itself.
+"""Training one forecaster on prepared data: judge it by a rolling-origin backtest against the
+statistical baselines, fit it on all the data, and log its metrics, pictures and the model.
 
-``fit`` and ``evaluate`` are pure scikit-learn; the ``log_*`` functions write to the active run.
+``forecast_spec``, ``full_table`` and ``tutorial_metrics`` are pure; the ``log_*`` functions
+write to the active run.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
-from pathlib import Path
 
 import mlflow
-import numpy as np
 import pandas as pd
-from mlflow.models.model import ModelInfo
-from sklearn.pipeline import Pipeline
 
 from grocery import plots
-from grocery.baselines import baseline_metrics
-from grocery.config import ModelChoice, Product, pinned_requirements
+from grocery.config import ModelChoice, Product
+from grocery.evaluation import Backtest, by_horizon
 from grocery.features import ESTIMATOR_STEP
-from grocery.modeling import build_model, regression_metrics, rmse_to_noise
+from grocery.forecaster import ForecastSpec
+from grocery.modeling import build_model, regression_metrics
 from grocery.names import (
     TAG_DATA_DIGEST,
     TAG_DATE_COLUMN,
     TAG_DEPARTMENT,
+    TAG_EVALUATION,
+    TAG_FORECAST_STRATEGY,
     TAG_HYPERPARAMETERS,
     TAG_MODEL_FAMILY,
     TAG_PREPARE_RUN,
@@ -33,18 +31,33 @@ from grocery.names import (
     TAG_TARGET,
 )
 from grocery.prepared import PreparedData
-from grocery.signature import raw_columns_signature
 
-MODEL_NAME = "model"  # the logged model's name within the run
-PACKAGE_DIR = Path(__file__).resolve().parent
-# The project code a loaded model needs (its feature steps), bundled with the model.
-MODEL_CODE = ("__init__.py", "features.py")
 PLOTS_DIR = "evaluation"
+BACKTEST = "rolling-origin backtest (ex-ante)"
+TUTORIAL = "the tutorial's random split (ex-post), with the backtest's scores as backtest_*"
+# The tutorial's four metrics: on a random split they keep their names (the tutorial's scores)
+# and the backtest's own are logged with this prefix.
+TUTORIAL_METRICS = ("mae", "mse", "rmse", "r2")
+
+
+def forecast_spec(prepared: PreparedData, strategy: str) -> ForecastSpec:
+    """What a forecaster of this prepared data reads, and how far it forecasts."""
+    return ForecastSpec(target=prepared.target, date_column=prepared.date_column,
+                        known_ahead=tuple(prepared.known_ahead), season=prepared.season,
+                        step_days=prepared.step_days, horizon=prepared.horizon,
+                        strategy=strategy)
+
+
+def full_table(train: pd.DataFrame, validation: pd.DataFrame,
+               prepared: PreparedData) -> pd.DataFrame:
+    """Every prepared row, in date order: the backtest's table and the final model's."""
+    table = pd.concat([train, validation]).sort_values(prepared.date_column, kind="stable")
+    return table.reset_index(drop=True)
 
 
 def run_tags(product: Product, prepared: PreparedData, choice: ModelChoice,
-             hyperparameters: dict) -> dict[str, str]:
-    """A train run's tags: its product, its prepared data and its model."""
+             hyperparameters: dict, strategy: str) -> dict[str, str]:
+    """A train run's tags: its product, its prepared data, its model and how it was judged."""
     return {
         TAG_PRODUCT: product.name,
         TAG_DEPARTMENT: product.department,
@@ -54,82 +67,79 @@ def run_tags(product: Product, prepared: PreparedData, choice: ModelChoice,
         TAG_TARGET: prepared.target,
         TAG_DATE_COLUMN: prepared.date_column,
         TAG_HYPERPARAMETERS: json.dumps(hyperparameters, sort_keys=True),
+        TAG_FORECAST_STRATEGY: strategy,
+        TAG_EVALUATION: TUTORIAL if prepared.split == "random" else BACKTEST,
     }
 
 
-def fit(choice: ModelChoice, hyperparameters: dict, train: pd.DataFrame,
-        prepared: PreparedData) -> Pipeline:
-    """The catalog's model fitted on ``train``."""
-    model = build_model(choice, hyperparameters, train, prepared.target, prepared.date_column)
-    # The model sees the whole table; the target only as history for its lags.
-    return model.fit(train, train[prepared.target])
+def tutorial_metrics(choice: ModelChoice, hyperparameters: dict, train: pd.DataFrame,
+                     validation: pd.DataFrame, prepared: PreparedData) -> dict[str, float]:
+    """The tutorial's ex-post score: every column (yesterday's demand included) of randomly
+    chosen validation days, from a model fitted on the other days."""
+    target, date_column = prepared.target, prepared.date_column
+    model = build_model(choice, hyperparameters, train, target, date_column)
+    model.fit(train, train[target])
+    return regression_metrics(validation[target].to_numpy(), model.predict(validation))
 
 
-def evaluate(model: Pipeline, train: pd.DataFrame, validation: pd.DataFrame,
-             prepared: PreparedData) -> tuple[np.ndarray, dict[str, float]]:
-    """The validation forecasts and their metrics: mae/mse/rmse/r2, the naive baselines and the
-    improvement over the better one, and ``rmse_to_noise`` when the noise floor is known."""
-    predictions = model.predict(validation)
-    metrics = regression_metrics(validation[prepared.target].to_numpy(), predictions)
-    metrics.update(baseline_metrics(train, validation, prepared.target, prepared.date_column,
-                                    metrics["rmse"]))
-    if prepared.noise_floor:
-        metrics["noise_floor"] = prepared.noise_floor
-        metrics["rmse_to_noise"] = rmse_to_noise(metrics["rmse"], prepared.noise_floor)
-    return predictions, metrics
+def run_metrics(backtest_metrics: dict[str, float],
+                tutorial: dict[str, float] | None) -> dict[str, float]:
+    """The run's single-number metrics: the backtest's, or on the tutorial's random split its
+    four metrics under their names and the backtest's as ``backtest_<name>``."""
+    if tutorial is None:
+        return dict(backtest_metrics)
+    renamed = {(f"backtest_{k}" if k in TUTORIAL_METRICS else k): v
+               for k, v in backtest_metrics.items()}
+    return {**renamed, **tutorial}
 
 
-def log_estimator_params(model: Pipeline, logged: dict[str, str]) -> None:
+def log_estimator_params(model: object, logged: dict[str, str]) -> None:
     """Log the estimator's parameters, but those the run already has (MLproject's)."""
     params = model.named_steps[ESTIMATOR_STEP].get_params()
     mlflow.log_params({key: value for key, value in params.items() if key not in logged})
 
 
-def log_plots(model: Pipeline, validation: pd.DataFrame, predictions: np.ndarray,
-              prepared: PreparedData, model_name: str) -> None:
-    """Log the three evaluation pictures, titled with the product and the model's name, and the
-    permutation importances as JSON."""
-    target, date_column = prepared.target, prepared.date_column
-    title = f"{prepared.product}, {model_name}"
-    actual = validation[target].to_numpy()
-    mlflow.log_figure(plots.predicted_vs_actual(actual, predictions, title),
+def log_by_horizon(backtest: Backtest) -> None:
+    """``rmse_by_horizon`` and ``mase_by_horizon`` as metric histories with step = h, so the
+    MLflow UI draws error against steps ahead."""
+    model = by_horizon(backtest)["model"]
+    for h, row in model.iterrows():
+        mlflow.log_metrics({"rmse_by_horizon": row["rmse"], "mase_by_horizon": row["mase"]},
+                           step=int(h))
+
+
+def log_plots(backtest: Backtest, table: pd.DataFrame, spec: ForecastSpec, title: str) -> None:
+    """The fan chart of the last origin, error by horizon for the model and each baseline, and
+    the backtest's forecasts against the actuals."""
+    frame = backtest.forecasts
+    last = frame[frame["fold"] == frame["fold"].max()]
+    history = table[table[spec.date_column] <= last["origin"].iloc[0]].tail(4 * spec.horizon)
+    history = pd.DataFrame({"date": history[spec.date_column],
+                            "actual": history[spec.target]})
+    if "lower_80" in last:
+        mlflow.log_figure(plots.fan_chart(history, last, title), f"{PLOTS_DIR}/fan_chart.png")
+    mlflow.log_figure(plots.error_by_horizon(by_horizon(backtest), title),
+                      f"{PLOTS_DIR}/error_by_horizon.png")
+    actual, forecast = frame["actual"].to_numpy(), frame["forecast"].to_numpy()
+    mlflow.log_figure(plots.predicted_vs_actual(actual, forecast, title),
                       f"{PLOTS_DIR}/predicted_vs_actual.png")
-    mlflow.log_figure(
-        plots.residuals_over_time(validation[date_column], actual, predictions, title),
-        f"{PLOTS_DIR}/residuals_over_time.png")
-    figure, importance = plots.feature_importance(
-        model, validation, validation[target], title,
-        labels={target: f"{target} (its lags)", date_column: f"{date_column} (calendar)"})
-    mlflow.log_figure(figure, f"{PLOTS_DIR}/permutation_importance.png")
-    mlflow.log_dict(importance, f"{PLOTS_DIR}/permutation_importance.json")
-
-
-def log_model(model: Pipeline, validation: pd.DataFrame, predictions: np.ndarray, target: str,
-              trusted_types: list[str]) -> ModelInfo:
-    """Log ``model`` with skops, its raw-columns signature, the pinned requirements and the
-    package code it needs to load (``MODEL_CODE``, copied into a folder named like the package)."""
-    with tempfile.TemporaryDirectory() as folder:
-        code = Path(folder) / PACKAGE_DIR.name
-        code.mkdir()
-        for file in MODEL_CODE:
-            shutil.copy(PACKAGE_DIR / file, code / file)
-        return mlflow.sklearn.log_model(
-            model,
-            name=MODEL_NAME,
-            signature=raw_columns_signature(validation, predictions, target),
-            input_example=validation.head(5),
-            pip_requirements=pinned_requirements(),
-            code_paths=[str(code)],
-            serialization_format="skops",
-            skops_trusted_types=trusted_types,
-        )
+    mlflow.log_figure(plots.residuals_over_time(frame["date"], actual, forecast, title),
+                      f"{PLOTS_DIR}/residuals_over_time.png")
 
 
 def summary(model: str, metrics: dict[str, float]) -> str:
-    """The printed line's scores: rmse, mae, r2, rmse_to_noise if known, and the gain over the
-    best naive baseline."""
-    noise = (f" rmse_to_noise {metrics['rmse_to_noise']:.3f}"
-             if "rmse_to_noise" in metrics else "")
-    return (f"{model} rmse {metrics['rmse']:.2f} mae {metrics['mae']:.2f} r2 "
-            f"{metrics['r2']:.3f}{noise}, {metrics['improvement_over_baseline']:.1%} better than "
-            "the best naive baseline")
+    """The printed line's scores: rmse and mase over the backtest, interval coverage,
+    rmse_to_noise if known, and the gain over the best baseline."""
+    rmse = metrics.get("backtest_rmse", metrics["rmse"])
+    parts = [f"{model} backtest rmse {rmse:.2f} mase {metrics['mase']:.3f}"]
+    if "coverage_80" in metrics:
+        parts.append(f"coverage_80 {metrics['coverage_80']:.2f}")
+    if "rmse_to_noise" in metrics:
+        parts.append(f"rmse_to_noise {metrics['rmse_to_noise']:.3f}")
+    gain = metrics["improvement_over_baseline"]
+    return f"{' '.join(parts)}, {gain:.1%} better than the best baseline"
+
+
+def noise_floor_of(prepared: PreparedData) -> float | None:
+    """The noise floor of the backtest's days, known for synthetic data split by time."""
+    return prepared.noise_floor if prepared.split == "time" else None

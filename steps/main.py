@@ -44,8 +44,7 @@ def run_main(launcher_run_id: str | None) -> str:
     workers = worker_count(args.max_parallel)
     family = catalog.model(args.model).family
     # The user's table is read once, here: its schema routes the runs, its digest keys the cache.
-    schema, digest = input_schema(args.data, args.target, args.date_column,
-                                  float(args.validation_fraction), args.split)
+    schema, digest = input_schema(args)
     client = MlflowClient()
     settings = pipeline_settings(args, hyperparameters, env_manager_of(client, launcher_run_id),
                                  digest)

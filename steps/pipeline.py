@@ -24,8 +24,7 @@ def main() -> None:
     run_id = os.environ.pop("MLFLOW_RUN_ID")
     args, hyperparameters = parse_pipeline_arguments(__doc__)
     product = load_config().find_product(args.product, args.department)
-    _, digest = input_schema(args.data, args.target, args.date_column,
-                             float(args.validation_fraction), args.split)
+    _, digest = input_schema(args)
     client = MlflowClient()
     settings = pipeline_settings(args, hyperparameters, env_manager_of(client, run_id), digest)
     experiment_id = client.get_run(run_id).info.experiment_id

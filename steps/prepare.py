@@ -1,8 +1,10 @@
-"""prepare: one product's daily sales, split, and logged as train and validation datasets.
+"""prepare: one product's sales, split, and logged as train and validation datasets.
 
-The sales are the catalog's synthetic ones or, with ``data``, the user's own .csv or .parquet
-table (grocery/own_data.py), checked before anything is logged: a problem ends the run FAILED
-with one line naming the file and the problem.
+The sales are the catalog's synthetic ones or, with ``data``, the user's own daily or weekly
+.csv or .parquet table (grocery/own_data.py), checked before anything is logged: a problem ends
+the run FAILED with one line naming the file and the problem. Validation is the backtest's
+forecast days (the last ``folds`` x ``horizon`` rows), or the tutorial's random rows with
+``split=random``; the run records which columns are known ahead and which only observed.
 """
 
 from __future__ import annotations
@@ -17,17 +19,19 @@ from grocery.dataset import DATE, TARGET, split_synthetic_sales
 from grocery.errors import exit_on_user_error
 from grocery.experiments import data_schema
 from grocery.names import PREPARE, TAG_DATA_DIGEST
-from grocery.own_data import known_product, prepared_product, split_own_table
+from grocery.own_data import forecast_task, known_product, prepared_product, split_own_table
+from grocery.roles import parse_known_ahead
 from grocery.tracking import run_location, step_run
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, allow_abbrev=False)
     for name, kind in (("product", str), ("rows", int), ("end-date", str), ("seed", int),
-                       ("validation-fraction", float), ("split", str)):
+                       ("validation-fraction", float), ("split", str), ("horizon", int),
+                       ("folds", int)):
         parser.add_argument(f"--{name}", type=kind, required=True)
     for name, default in (("data", ""), ("target", TARGET), ("date-column", DATE),
-                          ("department", "")):
+                          ("department", ""), ("known-ahead", "")):
         parser.add_argument(f"--{name}", default=default)
     return parser.parse_args()
 
@@ -37,18 +41,26 @@ def main() -> None:
     config = load_config()
     with step_run(PREPARE, known_product(config, args.product, args.data, args.department)) as run:
         product = prepared_product(config, args.product, args.data, args.department,
-                                   args.target, args.date_column)
+                                   args.target, args.date_column, args.known_ahead)
         mlflow.set_tags(prepared.source_tags(product, args.data, args.target, args.date_column))
+        known_ahead = (parse_known_ahead(args.known_ahead) if args.data
+                       else config.synthetic_known_ahead)
+        holdout = args.folds * args.horizon if args.split == "time" else None
         sales = (split_own_table(args.data, args.target, args.date_column,
-                                 args.validation_fraction, args.split) if args.data else
+                                 args.validation_fraction, args.split, args.horizon, args.folds,
+                                 known_ahead) if args.data else
                  split_synthetic_sales(config.generators[product.name], args.rows, args.end_date,
-                                       args.seed, args.validation_fraction, args.split))
-        schema = data_schema(sales.sales, args.target, args.date_column)
-        record = prepared.describe(product, run.info.run_id, sales, args.data, args.target,
-                                   args.date_column, schema)
+                                       args.seed, args.validation_fraction, args.split, holdout))
+        frequency, roles = forecast_task(sales.sales, prepared.data_source(args.data),
+                                         args.target, args.date_column, args.horizon,
+                                         args.folds, known_ahead)
+        record = prepared.describe(
+            product, run.info.run_id, sales, args.data, args.target, args.date_column,
+            data_schema(sales.sales, args.target, args.date_column),
+            prepared.forecast_task(args.split, args.horizon, args.folds, frequency, roles))
         data_uri = prepared.log_prepared(sales.train, sales.validation, record)
         prepared.log_datasets(sales.train, sales.validation, record, data_uri)
-        mlflow.set_tag(TAG_DATA_DIGEST, record.data_digest)
+        mlflow.set_tags({TAG_DATA_DIGEST: record.data_digest, **prepared.task_tags(record)})
         mlflow.log_metrics(prepared.row_metrics(sales))
         print(f"{product.name} prepare: run {run.info.run_id}, {len(sales.train)} train + "
               f"{len(sales.validation)} validation rows, digest {record.data_digest} "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from argparse import Namespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -94,12 +96,17 @@ def test_route_run_claims_the_product_experiment_then_a_sibling_per_family(track
     assert client.get_experiment(first).tags[TAG_EXPERIMENT_FAMILY] == family
 
 
+def pipeline_args(data: str = "", target: str = "demand", day: str = "date") -> Namespace:
+    return Namespace(data=data, target=target, date_column=day, validation_fraction="0.2",
+                     split="time", horizon="4", folds="2", known_ahead="")
+
+
 def test_input_schema_of_synthetic_sales_and_of_an_own_table(tmp_path):
-    assert input_schema("", "demand", "date", 0.2, "time") == (synthetic_schema(), None)
-    table = own_table(30)
+    assert input_schema(pipeline_args()) == (synthetic_schema(), None)
+    table = own_table(40)
     table.to_csv(tmp_path / "sales.csv", index=False)
-    schema, digest = input_schema(str(tmp_path / "sales.csv"), "units", "day", 0.2, "time")
+    schema, digest = input_schema(pipeline_args(str(tmp_path / "sales.csv"), "units", "day"))
     assert schema == data_schema(table, "units", "day")
     assert digest == content_digest(pd.read_csv(tmp_path / "sales.csv", parse_dates=["day"]))
     with pytest.raises(UserError, match="no target column .sold."):
-        input_schema(str(tmp_path / "sales.csv"), "sold", "day", 0.2, "time")
+        input_schema(pipeline_args(str(tmp_path / "sales.csv"), "sold", "day"))

@@ -129,12 +129,14 @@ def test_a_failing_product_stops_no_other(client, cached, capsys):
 
 
 def test_summary_table():
-    results = [ProductResult(FIRST, "r1", FINISHED, {"rmse": 1.234}, "3", "champion",
+    metrics = {"rmse": 1.234, "mase": 0.4567, "coverage_80": 0.8142}
+    results = [ProductResult(FIRST, "r1", FINISHED, metrics, "3", "champion",
                              f"{FIRST.experiment}-tree"),
                ProductResult(SECOND, None)]
     lines = summary_table(results).splitlines()
-    assert lines[0].split() == ["product", "experiment", "rmse", "version", "alias", "status"]
+    assert lines[0].split() == ["product", "experiment", "rmse", "mase", "coverage_80",
+                                "version", "alias", "status"]
     assert set(lines[1]) == {"-", " "}
-    assert lines[2].split() == [FIRST.name, f"{FIRST.experiment}-tree", "1.23", "3",
-                                "champion", FINISHED]
-    assert lines[3].split() == [SECOND.name, SECOND.experiment, "-", "-", "-", FAILED]
+    assert lines[2].split() == [FIRST.name, f"{FIRST.experiment}-tree", "1.23", "0.457", "0.81",
+                                "3", "champion", FINISHED]
+    assert lines[3].split() == [SECOND.name, SECOND.experiment, "-", "-", "-", "-", "-", FAILED]

@@ -27,9 +27,10 @@ from tests.conftest import new_store
 
 CONFIG = load_config()
 PRODUCT = next(iter(CONFIG.products.values()))
+HORIZON, FOLDS = 4, 2  # 28 rows to train before the first origin + 2 x 4: 36 of 60
 
 
-def sales(rows: int = 20) -> pd.DataFrame:
+def sales(rows: int = 60) -> pd.DataFrame:
     """A good table: a date as text, a string column with a gap, a numeric one, a target."""
     return pd.DataFrame({
         "day": pd.date_range("2024-01-01", periods=rows, freq="D").strftime("%Y-%m-%d"),
@@ -46,7 +47,7 @@ def write(folder: Path, frame: pd.DataFrame, name: str = "sales.csv") -> Path:
 
 
 def read(data: str | Path) -> pd.DataFrame:
-    return read_own_table(str(data), "units", "day", 0.2, "time")
+    return read_own_table(str(data), "units", "day", 0.2, "time", HORIZON, FOLDS)
 
 
 def refused(call, message: str) -> None:
@@ -59,7 +60,7 @@ def refused(call, message: str) -> None:
 def test_a_good_table_is_read_with_dates_parsed(tmp_path, name):
     table = read(write(tmp_path, sales(), name))
     assert table["day"].dtype.kind == "M" and table["units"].dtype == np.float64
-    assert len(table) == 20
+    assert len(table) == 60
 
 
 def test_a_bad_table_names_the_file_as_given(tmp_path):
@@ -76,8 +77,9 @@ def test_a_bad_table_names_the_file_as_given(tmp_path):
 
 
 def test_the_split_keeps_the_last_days_for_validation(tmp_path):
-    split = split_own_table(str(write(tmp_path, sales())), "units", "day", 0.2, "time")
-    assert (len(split.train), len(split.validation)) == (16, 4)
+    split = split_own_table(str(write(tmp_path, sales())), "units", "day", 0.2, "time",
+                            HORIZON, FOLDS)
+    assert (len(split.train), len(split.validation)) == (52, 8)  # the backtest's 2 x 4 days
     assert split.train["day"].max() < split.validation["day"].min()
     assert split.noise_floor is None  # a user's noise is unknown
     pd.testing.assert_frame_equal(split.sales, read(write(tmp_path, sales())))
@@ -97,7 +99,7 @@ def test_fetch_data_reads_paths_file_uris_and_http(tmp_path):
         downloads.mkdir()
         local = fetch_data(f"{base}/sales.csv", downloads)
         assert local.parent == downloads and local.read_bytes() == path.read_bytes()
-        assert len(read(f"{base}/sales.csv")) == 20
+        assert len(read(f"{base}/sales.csv")) == 60
         with pytest.raises(UserError) as error:
             fetch_data(f"{base}/absent.csv", downloads)
         assert str(error.value) == f"{base}/absent.csv: cannot download it: File not found"
@@ -132,12 +134,14 @@ def test_the_product_prepared_with_and_without_own_data():
     own = prepared_product(CONFIG, "oat-milk", "t.csv", "dairy", "units", "day")
     assert (own.name, own.department) == ("oat-milk", "dairy")
     assert prepared_product(CONFIG, PRODUCT.name, "t.csv", "", "units", "day") == PRODUCT
-    for target, date_column, department in (("units", DATE, ""), (TARGET, "day", ""),
-                                            (TARGET, DATE, "dairy")):
+    for target, date_column, department, known in (("units", DATE, "", ""),
+                                                   (TARGET, "day", "", ""),
+                                                   (TARGET, DATE, "dairy", ""),
+                                                   (TARGET, DATE, "", "promo")):
         with pytest.raises(UserError) as error:
-            prepared_product(CONFIG, PRODUCT.name, "", department, target, date_column)
-        assert str(error.value) == ("target, date_column and department apply to your own data "
-                                    "only; pass -P data=<csv or parquet file>")
+            prepared_product(CONFIG, PRODUCT.name, "", department, target, date_column, known)
+        assert str(error.value) == ("target, date_column, department and known_ahead apply to "
+                                    "your own data only; pass -P data=<csv or parquet file>")
     with pytest.raises(UserError, match="unknown product 'oat-milk'"):
         prepared_product(CONFIG, "oat-milk", "", "", TARGET, DATE)
 

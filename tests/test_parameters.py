@@ -59,6 +59,7 @@ def test_settings_carry_the_steps_parameters(monkeypatch):
     assert settings.prepare_params == {
         "rows": MAIN["rows"], "end_date": MAIN["end_date"], "seed": "7",
         "validation_fraction": MAIN["validation_fraction"], "split": MAIN["split"],
+        "horizon": MAIN["horizon"], "folds": MAIN["folds"],
         "target": MAIN["target"], "date_column": MAIN["date_column"]}
     assert settings.train_params == {"model": "ridge", "alpha": "0.5"}
     defaults = CATALOG.model("ridge").params
@@ -68,7 +69,10 @@ def test_settings_carry_the_steps_parameters(monkeypatch):
 
 
 @pytest.mark.parametrize(("params", "message"), [
-    ({"rows": "many"}, "rows and seed must be integers"),
+    ({"rows": "many"}, "rows, seed, horizon and folds must be integers"),
+    ({"horizon": "0"}, "horizon must be 1 or more, got 0"),
+    ({"folds": "-1"}, "folds must be 1 or more, got -1"),
+    ({"rows": "60"}, "rows=60: the table has 60 rows; horizon 14 with 5 folds needs at least 98"),
     ({"validation_fraction": "some"}, "validation_fraction a number"),
     ({"use_cache": "yes"}, "use_cache must be true or false"),
     ({"split": "sideways"}, "split"),

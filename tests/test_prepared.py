@@ -11,6 +11,7 @@ import pytest
 from grocery.config import load_config
 from grocery.dataset import DATE, TARGET, split_synthetic_sales
 from grocery.errors import UserError
+from grocery.own_data import forecast_task
 from grocery.prepared import (
     DATA_DIR,
     META_FILE,
@@ -26,7 +27,9 @@ from grocery.prepared import (
     prepared_uri,
     row_metrics,
     source_tags,
+    task_tags,
 )
+from grocery.prepared import forecast_task as prepared_task
 from tests.conftest import new_store
 
 CONFIG = load_config()
@@ -49,18 +52,31 @@ def tracking(tmp_path_factory):
 @pytest.fixture(scope="module")
 def split():
     return split_synthetic_sales(CONFIG.generators[PRODUCT.name], 60, "2023-10-03", 1, 0.2,
-                                 "time")
+                                 "time", holdout=14)
+
+
+def task(split) -> dict:
+    frequency, roles = forecast_task(split.sales, SYNTHETIC, TARGET, DATE, 7, 2,
+                                     CONFIG.synthetic_known_ahead)
+    return prepared_task("time", 7, 2, frequency, roles)
 
 
 def test_the_record_describes_the_split(split):
-    record = describe(PRODUCT, "run1", split, "", TARGET, DATE, SCHEMA)
+    record = describe(PRODUCT, "run1", split, "", TARGET, DATE, SCHEMA, task(split))
     assert record.product == PRODUCT.name and record.department == PRODUCT.department
     assert set(record.digests) == {TRAINING, VALIDATION}
     assert record.digests[TRAINING] != record.digests[VALIDATION]
     assert record.noise_floor == split.noise_floor > 0
-    again = describe(PRODUCT, "run2", split, "", TARGET, DATE, SCHEMA)
+    again = describe(PRODUCT, "run2", split, "", TARGET, DATE, SCHEMA, task(split))
     assert again.data_digest == record.data_digest  # the same rows, the same digest
-    assert row_metrics(split) == {"train_rows": 48, "validation_rows": 12,
+    assert (record.horizon, record.folds, record.frequency, record.season) == (7, 2, "daily", 7)
+    assert sorted(record.known_ahead) == sorted(CONFIG.synthetic_known_ahead)
+    assert sorted(record.observed) == sorted(CONFIG.synthetic_observed)
+    assert record.target_lags == {"previous_days_demand": 1}
+    tags = task_tags(record)
+    assert tags["grocery.target_lags"] == "previous_days_demand (lag 1)"
+    assert tags["grocery.known_ahead"] == ", ".join(record.known_ahead)
+    assert row_metrics(split) == {"train_rows": 46, "validation_rows": 14,
                                   "noise_floor": split.noise_floor}
     assert record.source == source_tags(PRODUCT, "", TARGET, DATE)["data_source"] == SYNTHETIC
     assert source_tags(PRODUCT, "t.csv", "units", "day")["data_source"] == "t.csv"
@@ -70,8 +86,10 @@ def test_prepare_json_keeps_its_keys_and_older_records_still_load():
     record = PreparedData("milk", "dairy", "r1", "d", {TRAINING: "a", VALIDATION: "b"},
                           "t.csv", "units", "day", SCHEMA, None)
     written = json.loads(record.to_json())
-    assert sorted(written) == ["data_digest", "date_column", "department", "digests",
-                               "prepare_run_id", "product", "schema", "source", "target"]
+    assert sorted(written) == ["data_digest", "date_column", "department", "digests", "folds",
+                               "frequency", "horizon", "known_ahead", "observed",
+                               "prepare_run_id", "product", "schema", "season", "source",
+                               "split", "step_days", "target", "target_lags"]
     assert PreparedData.from_json(record.to_json()) == record
     floor = PreparedData(**{**written, "noise_floor": 12.5})
     assert json.loads(floor.to_json())["noise_floor"] == 12.5
@@ -81,12 +99,13 @@ def test_prepare_json_keeps_its_keys_and_older_records_still_load():
         "data_digest": "d", "digests": {TRAINING: "a", VALIDATION: "b"}}))
     assert (old.source, old.target, old.date_column, old.noise_floor) == (
         SYNTHETIC, TARGET, DATE, None)
+    assert (old.horizon, old.folds, old.split, old.known_ahead) == (14, 5, "time", [])
 
 
 def test_log_then_load_gives_equal_frames_and_an_equal_record(tracking, split):
     store, experiment = tracking
     with mlflow.start_run(experiment_id=experiment) as run:
-        record = describe(PRODUCT, run.info.run_id, split, "", TARGET, DATE, SCHEMA)
+        record = describe(PRODUCT, run.info.run_id, split, "", TARGET, DATE, SCHEMA, task(split))
         uri = log_prepared(split.train, split.validation, record)
         log_datasets(split.train, split.validation, record, uri)
     assert uri == prepared_uri(run.info.run_id) == f"runs:/{run.info.run_id}/{DATA_DIR}"

@@ -1,108 +1,114 @@
-"""grocery.training: fit and evaluate as pure functions; the parameters, pictures and model it
-logs, read back from a real tracking store."""
+"""grocery.training: the forecast task of prepared data, the run's metrics on a time and on the
+tutorial's random split, and what it logs, read back from a real tracking store."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from pathlib import Path
 
 import mlflow
-import numpy as np
 import pytest
 
 from grocery import training
 from grocery.config import load_config
 from grocery.dataset import DATE, TARGET, split_synthetic_sales
+from grocery.evaluation import backtest_metrics, run_backtest
 from grocery.modeling import resolve_hyperparameters
-from grocery.names import TAG_HYPERPARAMETERS, TAG_PREPARE_RUN, TAG_PRODUCT
-from grocery.prepared import describe
+from grocery.names import (
+    TAG_EVALUATION,
+    TAG_FORECAST_STRATEGY,
+    TAG_HYPERPARAMETERS,
+    TAG_PREPARE_RUN,
+    TAG_PRODUCT,
+)
+from grocery.own_data import forecast_task
+from grocery.prepared import SYNTHETIC, describe
+from grocery.prepared import forecast_task as task_fields
 from tests.conftest import new_store
 
 CONFIG = load_config()
 PRODUCT = next(iter(CONFIG.products.values()))
 CHOICE = CONFIG.model(CONFIG.default_model)
 PARAMS = resolve_hyperparameters(CHOICE, {})
+HORIZON, FOLDS = 7, 3
+
+
+def prepared_data(split_name: str):
+    holdout = HORIZON * FOLDS if split_name == "time" else None
+    split = split_synthetic_sales(CONFIG.generators[PRODUCT.name], 200, "2023-10-03", 3, 0.2,
+                                  split_name, holdout)
+    frequency, roles = forecast_task(split.sales, SYNTHETIC, TARGET, DATE, HORIZON, FOLDS,
+                                     CONFIG.synthetic_known_ahead)
+    task = task_fields(split_name, HORIZON, FOLDS, frequency, roles)
+    return split.train, split.validation, describe(PRODUCT, "prepare-run", split, "", TARGET,
+                                                   DATE, [], task)
 
 
 @pytest.fixture(scope="module")
 def data():
-    split = split_synthetic_sales(CONFIG.generators[PRODUCT.name], 200, "2023-10-03", 3, 0.2,
-                                  "time")
-    prepared = describe(PRODUCT, "prepare-run", split, "", TARGET, DATE, [])
-    return split.train, split.validation, prepared
+    return prepared_data("time")
 
 
 @pytest.fixture(scope="module")
-def fitted(data):
+def backtest(data):
     train, validation, prepared = data
-    model = training.fit(CHOICE, PARAMS, train, prepared)
-    predictions, metrics = training.evaluate(model, train, validation, prepared)
-    return model, predictions, metrics
+    table = training.full_table(train, validation, prepared)
+    spec = training.forecast_spec(prepared, CONFIG.forecast_strategy)
+    return table, spec, run_backtest(CHOICE, PARAMS, table, spec, prepared.folds)
 
 
-@pytest.fixture(scope="module")
-def tracking(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("training")
-    store = new_store(folder)
-    experiment = store.client.create_experiment("training",
-                                                artifact_location=(folder / "art").as_uri())
-    mlflow.set_tracking_uri(store.uri)
-    yield store, experiment
-    mlflow.set_tracking_uri(None)
+def test_the_task_of_prepared_data(data):
+    train, validation, prepared = data
+    spec = training.forecast_spec(prepared, "recursive")
+    assert (spec.horizon, spec.season, spec.step_days, spec.strategy) == (7, 7, 1, "recursive")
+    assert set(spec.known_ahead) == set(CONFIG.synthetic_known_ahead)
+    table = training.full_table(train, validation, prepared)
+    assert len(table) == 200 and table[DATE].is_monotonic_increasing
+    assert list(table[DATE].tail(HORIZON * FOLDS)) == list(validation[DATE])
 
 
-def test_run_tags_name_the_product_the_data_and_the_model(data):
-    tags = training.run_tags(PRODUCT, data[2], CHOICE, PARAMS)
+def test_run_tags_name_the_product_the_data_the_model_and_the_evaluation(data):
+    tags = training.run_tags(PRODUCT, data[2], CHOICE, PARAMS, "direct")
     assert tags[TAG_PRODUCT] == PRODUCT.name and tags[TAG_PREPARE_RUN] == "prepare-run"
     assert json.loads(tags[TAG_HYPERPARAMETERS]) == PARAMS
+    assert tags[TAG_FORECAST_STRATEGY] == "direct"
+    assert tags[TAG_EVALUATION] == training.BACKTEST
 
 
-def test_evaluate_scores_against_baselines_and_the_noise_floor(data, fitted):
-    train, validation, prepared = data
-    model, predictions, metrics = fitted
-    assert predictions.shape == (len(validation),)
-    assert {"mae", "mse", "rmse", "r2", "baseline_previous_day_rmse", "baseline_last_week_rmse",
-            "improvement_over_baseline", "noise_floor", "rmse_to_noise"} <= set(metrics)
-    assert metrics["rmse_to_noise"] == pytest.approx(metrics["rmse"] / prepared.noise_floor)
-    assert metrics["rmse"] < min(metrics["baseline_previous_day_rmse"],
-                                 metrics["baseline_last_week_rmse"])
-    unknown = dataclasses.replace(prepared, noise_floor=None)
-    _, without = training.evaluate(model, train, validation, unknown)
-    assert "rmse_to_noise" not in without and "noise_floor" not in without
-    assert without["rmse"] == metrics["rmse"]
+def test_the_tutorials_random_split_keeps_its_four_metrics_beside_the_backtests(backtest):
+    train, validation, prepared = prepared_data("random")
+    tutorial = training.tutorial_metrics(CHOICE, PARAMS, train, validation, prepared)
+    honest = backtest_metrics(backtest[2])
+    metrics = training.run_metrics(honest, tutorial)
+    for name in training.TUTORIAL_METRICS:
+        assert metrics[name] == tutorial[name]
+        assert metrics[f"backtest_{name}"] == honest[name]
+    assert metrics["mase"] == honest["mase"]
+    assert training.run_metrics(honest, None) == honest
+    assert training.noise_floor_of(prepared) is None  # random days are not the backtest's
 
 
-def test_the_summary_line(fitted):
-    metrics = {"rmse": 12.345, "mae": 9.87, "r2": 0.91234, "improvement_over_baseline": 0.4567}
-    assert training.summary("ridge", metrics) == (
-        "ridge rmse 12.35 mae 9.87 r2 0.912, 45.7% better than the best naive baseline")
-    assert " rmse_to_noise 1.020," in training.summary("ridge", {**metrics, "rmse_to_noise": 1.02})
+def test_the_summary_line(backtest):
+    metrics = backtest_metrics(backtest[2], 50.0)
+    line = training.summary(CHOICE.name, metrics)
+    assert line.startswith(f"{CHOICE.name} backtest rmse {metrics['rmse']:.2f} mase ")
+    assert "coverage_80" in line and "rmse_to_noise" in line
+    assert line.endswith("better than the best baseline")
 
 
-def test_logged_params_pictures_and_a_model_that_loads_back(tracking, data, fitted):
-    store, experiment = tracking
-    _, validation, prepared = data
-    model, predictions, _ = fitted
-    with mlflow.start_run(experiment_id=experiment) as run:
-        logged = next(iter(PARAMS))
-        mlflow.log_param(logged, "as passed")
-        training.log_estimator_params(model, {logged: "as passed"})
-        training.log_plots(model, validation, predictions, prepared, CHOICE.name)
-        info = training.log_model(model, validation, predictions, prepared.target,
-                                  CONFIG.trusted_types(CHOICE))
-    params = store.client.get_run(run.info.run_id).data.params
-    assert params[logged] == "as passed"  # the run's own value is not overwritten
-    assert set(model.named_steps["model"].get_params()) <= set(params)
-    pictures = {a.path for a in store.client.list_artifacts(run.info.run_id, training.PLOTS_DIR)}
-    assert pictures == {f"{training.PLOTS_DIR}/{name}" for name in (
-        "predicted_vs_actual.png", "residuals_over_time.png", "permutation_importance.png",
-        "permutation_importance.json")}
-    loaded = mlflow.pyfunc.load_model(info.model_uri)
-    np.testing.assert_allclose(loaded.predict(validation), predictions)
-    required = [c.name for c in loaded.metadata.get_input_schema().inputs if c.required]
-    assert TARGET not in required and DATE in required
-    # The model carries the package code it needs to load (its feature steps), and no more.
-    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=info.model_uri))
-    bundled = sorted(p.name for p in (local / "code" / "grocery").iterdir())
-    assert bundled == sorted(training.MODEL_CODE)
+def test_logged_histories_and_pictures(tmp_path, backtest):
+    table, spec, result = backtest
+    store = new_store(tmp_path)
+    mlflow.set_tracking_uri(store.uri)
+    try:
+        with mlflow.start_run() as run:
+            training.log_by_horizon(result)
+            training.log_plots(result, table, spec, "test")
+    finally:
+        mlflow.set_tracking_uri(None)
+    history = store.client.get_metric_history(run.info.run_id, "rmse_by_horizon")
+    assert [m.step for m in history] == list(range(1, HORIZON + 1))
+    pictures = {f.path for f in store.client.list_artifacts(run.info.run_id,
+                                                            training.PLOTS_DIR)}
+    assert {f"{training.PLOTS_DIR}/{name}.png" for name in
+            ("fan_chart", "error_by_horizon", "predicted_vs_actual",
+             "residuals_over_time")} <= pictures
