@@ -1,8 +1,9 @@
 """The champion gate: the catalog's rules applied to a candidate's and the champion's scores.
 
 Scores in, a decision out: MLflow's ``validate_evaluation_results`` compares the two sets of
-metrics, nothing is read from or written to the tracking store here. ``grocery.registry`` scores
-the versions and moves the alias.
+metrics, nothing is read from or written to the tracking store here. ``grocery.registry``
+backtests the candidate's and the champion's configurations on the same folds of the candidate's
+data (``grocery.evaluation``) and moves the alias.
 """
 
 from __future__ import annotations
@@ -97,11 +98,12 @@ def apply_gate(rules: tuple[GateThreshold, ...], candidate: dict[str, float],
 
 def not_comparable(candidate: dict[str, float], champion_version: str,
                    error: Exception) -> GateDecision:
-    """``challenger``: the champion cannot score the candidate's rows, so a person decides."""
+    """``challenger``: the champion's configuration cannot be backtested on the candidate's
+    rows (its train run's records are gone or incomplete), so a person decides."""
     first = (str(error).strip().splitlines() or ["unknown error"])[0]
     return GateDecision(
         ALIAS_CHALLENGER, GATE_NOT_COMPARABLE,
-        f"champion v{champion_version} cannot score these rows ({first}); move "
+        f"champion v{champion_version} cannot be backtested on these rows ({first}); move "
         f"@{ALIAS_CHAMPION} by hand if this version should replace it",
         candidate, None, champion_version)
 

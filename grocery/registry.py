@@ -1,6 +1,6 @@
 """The Model Registry: one registered model per product, its versions with their lineage tags,
-references to them (``<name>/<version>``, ``<name>@<alias>``), and the champion gate that moves
-the aliases (the rules themselves are in ``grocery.gate``).
+references to them (``<name>/<version>``, ``<name>@<alias>``), the champion gate that moves
+the aliases (the rules themselves are in ``grocery.gate``), and the data behind a version.
 
 ``predict``, ``lineage`` and ``reproduce`` resolve a reference to one model version first, so
 everything they do afterwards refers to that version even if an alias moves.
@@ -8,6 +8,7 @@ everything they do afterwards refers to that version even if an alias moves.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -15,24 +16,28 @@ from dataclasses import dataclass
 import mlflow
 import numpy as np
 import pandas as pd
-from mlflow.entities import Run
+from mlflow.entities import LifecycleStage, Run
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PyFuncModel
 from mlflow.tracking import MlflowClient
 
-from grocery.config import Config, GateThreshold, Product
+from grocery import evaluation, training
+from grocery.config import Config, Product
+from grocery.dataset import continue_sales
 from grocery.errors import UserError
+from grocery.forecaster import DIRECT, STRATEGIES
 from grocery.gate import GateDecision, apply_gate, not_comparable
 from grocery.lineage import UNKNOWN
 from grocery.model_inputs import Column
-from grocery.modeling import regression_metrics
 from grocery.names import (
     ALIAS_CHAMPION,
     TAG_DATA_DIGEST,
     TAG_DEPARTMENT,
+    TAG_FORECAST_STRATEGY,
     TAG_GATE_DECISION,
     TAG_GIT_COMMIT,
+    TAG_HYPERPARAMETERS,
     TAG_MODEL_REFERENCE,
     TAG_MODEL_URI,
     TAG_MODEL_VERSION,
@@ -45,8 +50,10 @@ from grocery.names import (
     TAG_TRAIN_RUN,
     TAG_VERSION_COMMIT,
     TRAIN,
+    experiment_name_for,
     registered_model_name,
 )
+from grocery.prepared import SYNTHETIC, PreparedData, load_prepared, prepared_uri
 from grocery.uris import public_uri
 
 _REFERENCE = re.compile(
@@ -54,6 +61,9 @@ _REFERENCE = re.compile(
 )
 # The train run's metrics a version also carries as tags, for the registry's own pages.
 VERSION_METRICS = ("rmse", "mae")
+MODEL_PARAM = "model"  # train's parameter naming the catalog model it fitted
+SEED_PARAM = "seed"  # prepare's parameter seeding a catalog product's synthetic sales
+ACTUAL = "actual"  # predict's column of what happened on a forecast day, when known
 
 
 # --- References to a version: parsed, resolved, loaded.
@@ -102,6 +112,14 @@ def version_ref(version: ModelVersion) -> ModelRef:
 def catalog_product(config: Config, ref: ModelRef) -> Product | None:
     """The catalog product whose registered model ``ref`` names, or None."""
     return next((p for p in config.products.values() if p.registered_model == ref.name), None)
+
+
+def predict_product(config: Config, name: str) -> Product:
+    """The catalog's product ``name``, else a user's own product of that name (a forecast needs
+    only its registered model, which ``resolve`` then looks for)."""
+    if name in config.products:
+        return config.products[name]
+    return Product(name, "", experiment_name_for(name))
 
 
 def resolve(client: MlflowClient, ref: ModelRef) -> ModelVersion:
@@ -251,32 +269,117 @@ def record_decision(client: MlflowClient, version: ModelVersion, decision: str) 
     client.set_model_version_tag(version.name, version.version, TAG_GATE_DECISION, decision)
 
 
-def score(model_uri: str, rows: pd.DataFrame, target: str) -> dict[str, float]:
-    """mae, mse, rmse and r2 of the model at ``model_uri`` on ``rows``."""
-    model = mlflow.pyfunc.load_model(model_uri)
-    schema = model.metadata.get_input_schema()
-    inputs = rows
-    if schema is not None and schema.has_input_names():
-        inputs = rows[[name for name in schema.input_names() if name in rows.columns]]
-    # The flavor's own model rather than pyfunc's schema enforcement, which casts dates to
-    # nanoseconds (they end before 1677, and a million synthetic days reach further back).
-    predictions = model.get_raw_model().predict(inputs)
-    return regression_metrics(rows[target].to_numpy(), np.asarray(predictions).reshape(-1))
+@dataclass(frozen=True)
+class TrainedConfiguration:
+    """What a train run fitted: the catalog model, its hyperparameters and the strategy."""
+
+    model: str
+    hyperparameters: dict
+    strategy: str = DIRECT
 
 
-def gate_version(client: MlflowClient, version: ModelVersion, rules: tuple[GateThreshold, ...],
-                 rows: pd.DataFrame, target: str) -> GateDecision:
-    """Score ``version`` and the current champion on ``rows``, apply the gate, set the alias."""
-    candidate = score(version_uri(version), rows, target)
+def trained_configuration(run: Run) -> TrainedConfiguration:
+    """A train run's configuration from its records (param ``model``, the hyperparameters and
+    strategy tags), or a UserError naming the record it lacks."""
+    params, tags, run_id = run.data.params, run.data.tags, run.info.run_id
+    if MODEL_PARAM not in params:
+        raise UserError(f"train run {run_id} has no param {MODEL_PARAM!r}")
+    if TAG_HYPERPARAMETERS not in tags:
+        raise UserError(f"train run {run_id} has no tag {TAG_HYPERPARAMETERS}")
+    strategy = tags.get(TAG_FORECAST_STRATEGY, DIRECT)
+    if strategy not in STRATEGIES:
+        raise UserError(f"train run {run_id} has an unknown forecast strategy {strategy!r}")
+    return TrainedConfiguration(params[MODEL_PARAM], json.loads(tags[TAG_HYPERPARAMETERS]),
+                                strategy)
+
+
+def version_configuration(client: MlflowClient, version: ModelVersion) -> TrainedConfiguration:
+    """The configuration of the train run behind ``version``, or a UserError saying why it is
+    unknown (no train run tag, the run deleted or gone, its records missing)."""
+    run_id = version.tags.get(TAG_TRAIN_RUN)
+    if not run_id:
+        raise UserError(f"version {version.version} has no {TAG_TRAIN_RUN} tag")
+    try:
+        run = client.get_run(run_id)
+    except MlflowException:
+        raise UserError(f"its train run {run_id} is not in this tracking store") from None
+    if run.info.lifecycle_stage == LifecycleStage.DELETED:
+        raise UserError(f"its train run {run_id} is deleted")
+    return trained_configuration(run)
+
+
+def backtest_scores(config: Config, configuration: TrainedConfiguration, table: pd.DataFrame,
+                    prepared: PreparedData) -> dict[str, float]:
+    """``configuration`` refitted at each of ``prepared``'s backtest origins on ``table``, scored
+    over its forecasts: the same folds, horizon and known-ahead columns for any configuration."""
+    spec = training.forecast_spec(prepared, configuration.strategy)
+    frame = evaluation.model_backtest(config.model(configuration.model),
+                                      configuration.hyperparameters, table, spec, prepared.folds)
+    return evaluation.scores(frame)
+
+
+def gate_version(client: MlflowClient, version: ModelVersion, config: Config,
+                 candidate: TrainedConfiguration, table: pd.DataFrame,
+                 prepared: PreparedData) -> GateDecision:
+    """Backtest the candidate's and the champion's configurations on the candidate's prepared
+    ``table`` and folds, apply the catalog's gate, set the alias. No model is loaded: both are
+    refitted the same way on the same rows."""
+    candidate_scores = backtest_scores(config, candidate, table, prepared)
     champion = current_champion(client, version.name)
     if champion is None:
-        decision = apply_gate(rules, candidate, None)
+        decision = apply_gate(config.gate, candidate_scores, None)
     else:
         try:
-            champion_scores = score(version_uri(champion), rows, target)
-        except (MlflowException, ValueError, KeyError) as error:
-            decision = not_comparable(candidate, str(champion.version), error)
+            champion_scores = backtest_scores(
+                config, version_configuration(client, champion), table, prepared)
+        except UserError as error:
+            decision = not_comparable(candidate_scores, str(champion.version), error)
         else:
-            decision = apply_gate(rules, candidate, champion_scores, str(champion.version))
+            decision = apply_gate(config.gate, candidate_scores, champion_scores,
+                                  str(champion.version))
     client.set_registered_model_alias(version.name, decision.alias, version.version)
     return decision
+
+
+# --- The data behind a version, and the days after it.
+
+def version_data(client: MlflowClient,
+                 version: ModelVersion) -> tuple[pd.DataFrame, PreparedData, Run]:
+    """Every prepared row a version was trained on (in date order), their record, and the
+    prepare run (version -> its train run -> that run's prepare run)."""
+    train_run = client.get_run(version.tags[TAG_TRAIN_RUN])
+    prepare_run = client.get_run(train_run.data.tags[TAG_PREPARE_RUN])
+    train, validation, prepared = load_prepared(prepared_uri(prepare_run.info.run_id))
+    return training.full_table(train, validation, prepared), prepared, prepare_run
+
+
+def catalog_continuation(client: MlflowClient, config: Config,
+                         version: ModelVersion) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """For a catalog product's version: its prepared rows then the ``horizon`` days its
+    generator continues them with (only the date and known-ahead columns filled), and what
+    then happened (date, ``actual``)."""
+    product = catalog_product(config, version_ref(version))
+    if product is None:
+        raise UserError(f"{version.name} is not a catalog product's model, so there are no "
+                        "synthetic days after its data; pass -P input=<a table of history rows "
+                        "then the days to forecast>")
+    history, prepared, prepare_run = version_data(client, version)
+    if prepared.source != SYNTHETIC:
+        raise UserError(f"{version.name} v{version.version} was trained on {prepared.source}, "
+                        "whose future only you know; pass -P input=<a table of history rows "
+                        "then the days to forecast>")
+    after = continue_sales(config.generators[product.name], history, prepared.horizon,
+                           int(prepare_run.data.params[SEED_PARAM]))
+    unknown = [prepared.target, *prepared.observed, *prepared.target_lags]
+    future = after.assign(**{column: np.nan for column in unknown})
+    actual = after[[prepared.date_column, prepared.target]].rename(
+        columns={prepared.target: ACTUAL})
+    return pd.concat([history, future], ignore_index=True), actual
+
+
+def with_actual(forecast: pd.DataFrame, actual: pd.DataFrame | None) -> pd.DataFrame:
+    """The forecast rows with what happened on each day (``actual``, matched by date) when it
+    is known."""
+    if actual is None:
+        return forecast
+    return forecast.merge(actual, on=actual.columns[0], how="left")

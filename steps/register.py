@@ -1,8 +1,8 @@
 """register: make a train run's model a new registry version and decide its alias.
 
-The champion gate (catalog.yaml ``champion_gate``) scores the new version and the current
-champion on the new version's validation rows; the version becomes ``champion`` if it passes,
-else ``challenger``. The decision, both scores and the thresholds are logged on this run.
+The champion gate (catalog.yaml ``champion_gate``) backtests the new version's configuration and
+the champion's on the same folds of the new version's data: ``champion`` if it passes, else
+``challenger``. The decision, both scores and the thresholds are logged on this run.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import argparse
 import mlflow
 from mlflow.tracking import MlflowClient
 
-from grocery import registry
+from grocery import registry, training
 from grocery.config import load_config
 from grocery.errors import exit_on_user_error
 from grocery.gate import decision_metrics, decision_tags
@@ -37,14 +37,15 @@ def main() -> None:
         product = config.find_product(tags[TAG_PRODUCT], tags.get(TAG_DEPARTMENT, ""))
         mlflow.set_tags({TAG_PRODUCT: product.name, TAG_TRAIN_RUN: train_run.info.run_id})
 
+        configuration = registry.trained_configuration(train_run)
+        train, validation, prepared = load_prepared(prepared_uri(tags[TAG_PREPARE_RUN]))
+        table = training.full_table(train, validation, prepared)
         name = registry.ensure_registered_model(client, config, product)
         version = registry.register_version(name, train_run, product, run.info.run_id)
-        _, validation, prepared = load_prepared(prepared_uri(tags[TAG_PREPARE_RUN]))
-        # Versions are decided in turn, so concurrent registrations each meet the champion
-        # their predecessors left.
+        # Decided in version order: each registration meets the champion its predecessors left.
         passed_over = registry.wait_for_earlier_decisions(client, version)
-        decision = registry.gate_version(client, version, config.gate, validation,
-                                         prepared.target)
+        decision = registry.gate_version(client, version, config, configuration, table,
+                                         prepared)
         registry.record_decision(client, version, decision.decision)
 
         mlflow.set_tags({**registry.reference_tags(version),

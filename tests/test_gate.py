@@ -106,8 +106,10 @@ def test_what_the_register_run_records():
     assert set(decision_metrics(first)) == {f"candidate_{k}" for k in CHAMPION}
 
 
-def test_a_champion_that_cannot_score_the_rows_leaves_it_to_a_person():
-    decision = not_comparable(CHAMPION, "4", ValueError("columns are missing\nmore detail"))
+def test_a_champion_that_cannot_be_backtested_leaves_it_to_a_person():
+    decision = not_comparable(CHAMPION, "4", ValueError("its train run is deleted\nmore detail"))
     assert (decision.alias, decision.decision) == (ALIAS_CHALLENGER, GATE_NOT_COMPARABLE)
-    assert decision.reason == ("champion v4 cannot score these rows (columns are missing); "
-                               f"move @{ALIAS_CHAMPION} by hand if this version should replace it")
+    assert decision.reason == ("champion v4 cannot be backtested on these rows (its train run is "
+                               f"deleted); move @{ALIAS_CHAMPION} by hand if this version should "
+                               "replace it")
+    assert decision.champion is None and decision.champion_version == "4"

@@ -1,4 +1,5 @@
-"""End to end: `mlflow run . -e predict` against a store with a registered cheese champion."""
+"""End to end: `mlflow run . -e predict` against a store with a registered cheese champion: a
+history-plus-future table in, one forecast row per future day out."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from grocery.config import load_config
-from tests.champion import CHEESE, Champion, shared_champion
+from grocery.forecaster import OUTPUT_COLUMNS
+from tests.champion import CHEESE, CONFIG, Champion, shared_champion
 from tests.conftest import Store, error_lines, succeeded
+
+COLUMNS = ["date", *OUTPUT_COLUMNS]
+NOISE = CONFIG.generators[CHEESE.name].noise_std
 
 
 @pytest.fixture(scope="module")
@@ -28,33 +32,38 @@ def predict_run(store: Store) -> mlflow.entities.Run:
     return runs[0]
 
 
-def champion_model(champion: Champion) -> mlflow.pyfunc.PyFuncModel:
+def champion_forecast(champion: Champion, table: pd.DataFrame) -> pd.DataFrame:
+    """What the champion forecasts for ``table``, computed in this process."""
     mlflow.set_tracking_uri(champion.store.uri)
     try:
-        return mlflow.pyfunc.load_model(f"models:/{CHEESE.registered_model}@champion")
+        model = mlflow.pyfunc.load_model(f"models:/{CHEESE.registered_model}@champion")
     finally:
         mlflow.set_tracking_uri(None)
-
-
-def model_predictions(champion: Champion, rows: pd.DataFrame) -> np.ndarray:
-    """What the champion predicts for ``rows``, computed in this process."""
-    return champion_model(champion).predict(rows)
+    return model.predict(table)
 
 
 def test_predict_by_alias_writes_csv_and_logs_it(champion, tmp_path):
-    output = tmp_path / "out" / "forecast.csv"
+    sales = champion.sales()
+    table = champion.history_plus_future(sales)
+    source, output = tmp_path / "history_plus_future.csv", tmp_path / "out" / "forecast.csv"
+    table.to_csv(source, index=False)  # a csv read back: dates as text, flags as integers
     result = succeeded(champion.store.mlflow_run(
-        entry_point="predict", product="cheese", input=champion.validation_path, output=output))
+        entry_point="predict", product="cheese", input=source, output=output))
 
-    written = pd.read_csv(output)
-    validation = champion.validation
-    assert list(written.columns) == [*validation.columns, "prediction"]
-    assert len(written) == len(validation) == 200
-    expected = model_predictions(champion, validation)
-    np.testing.assert_allclose(written["prediction"], expected, rtol=1e-12)
-    # A forecast, not noise: close to the actual demand on the validation days.
-    rmse = float(np.sqrt(((written["prediction"] - written["demand"]) ** 2).mean()))
-    assert rmse < 3 * load_config().generators[CHEESE.name].noise_std
+    written = pd.read_csv(output, parse_dates=["date"])
+    horizon = champion.prepared.horizon
+    assert list(written.columns) == COLUMNS and len(written) == horizon == 14
+    assert list(written["date"]) == list(sales["date"].tail(horizon))
+    expected = champion_forecast(champion, table)
+    np.testing.assert_allclose(written[list(OUTPUT_COLUMNS)], expected[list(OUTPUT_COLUMNS)],
+                               rtol=1e-9)
+    assert (written["lower_95"] < written["lower_80"]).all()
+    assert (written["lower_80"] < written["forecast"]).all()
+    assert (written["forecast"] < written["upper_80"]).all()
+    # A forecast, not noise: close to the demand the days then had.
+    rmse = float(np.sqrt(((written["forecast"] - sales["demand"].tail(horizon).to_numpy())
+                          ** 2).mean()))
+    assert rmse < 3 * NOISE
 
     run = predict_run(champion.store)
     assert run.info.status == "FINISHED"
@@ -62,56 +71,95 @@ def test_predict_by_alias_writes_csv_and_logs_it(champion, tmp_path):
     assert run.data.tags["model_version"] == str(champion.version.version)
     assert run.data.tags["model_reference"] == f"{CHEESE.registered_model}@champion"
     assert run.data.tags["product"] == "cheese"
-    assert run.data.metrics["rows"] == 200
+    assert run.data.metrics["rows"] == horizon
     logged = champion.store.client.download_artifacts(
         run.info.run_id, "predictions/forecast.csv", str(tmp_path))
-    pd.testing.assert_frame_equal(pd.read_csv(logged), written)
+    pd.testing.assert_frame_equal(pd.read_csv(logged, parse_dates=["date"]), written)
     assert f"-> {output}" in result.stdout
 
 
 def test_predict_by_version_writes_parquet(champion, tmp_path):
-    rows = champion.validation.head(7).drop(columns=["demand"])
-    source = tmp_path / "rows.csv"
-    rows.to_csv(source, index=False)  # a csv read back: dates as text, flags as integers
-    output = tmp_path / "forecast.parquet"
+    table = champion.history_plus_future()
+    source, output = tmp_path / "history_plus_future.parquet", tmp_path / "forecast.parquet"
+    table.to_parquet(source, index=False)
     succeeded(champion.store.mlflow_run(
         entry_point="predict", product="cheese", input=source, output=output,
         model_version=champion.version.version, model_alias="no-such-alias"))
 
     written = pd.read_parquet(output)
-    assert len(written) == 7
-    expected = model_predictions(champion, champion.validation.head(7).drop(columns=["demand"]))
-    np.testing.assert_allclose(written["prediction"], expected, rtol=1e-12)
+    assert list(written.columns) == COLUMNS and len(written) == 14
+    pd.testing.assert_frame_equal(written, champion_forecast(champion, table),
+                                  check_exact=False, rtol=1e-9)
     run = predict_run(champion.store)
     assert run.data.tags["model_reference"] == (
         f"{CHEESE.registered_model}/{champion.version.version}")
     assert run.data.tags["model_version"] == str(champion.version.version)
 
 
-def broken_csv(champion: Champion, folder: Path) -> Path:
-    """Validation rows without ``previous_days_demand`` and with a fractional ``promo``."""
-    rows = champion.validation.head(5).drop(columns=["previous_days_demand"])
-    rows["promo"] = rows["promo"] + 0.5
-    path = folder / "broken.csv"
-    rows.to_csv(path, index=False)
+def test_predict_without_input_forecasts_the_days_after_the_training_data(champion, tmp_path):
+    output = tmp_path / "forecast.csv"
+    succeeded(champion.store.mlflow_run(entry_point="predict", product="cheese", output=output))
+
+    written = pd.read_csv(output, parse_dates=["date"])
+    horizon = champion.prepared.horizon
+    assert list(written.columns) == [*COLUMNS, "actual"] and len(written) == horizon == 14
+    # The pipeline's default data ends on 2023-10-03; the forecast covers the next 14 days.
+    assert list(written["date"]) == list(pd.date_range("2023-10-04", periods=14, freq="D"))
+    assert written["actual"].notna().all()
+    inside = written["actual"].between(written["lower_95"], written["upper_95"])
+    assert inside.sum() >= 11, written
+    rmse = float(np.sqrt(((written["forecast"] - written["actual"]) ** 2).mean()))
+    assert rmse < 3 * NOISE
+    assert predict_run(champion.store).data.metrics["rows"] == 14
+
+
+def future_gap(champion: Champion, folder: Path) -> Path:
+    """A table whose fourth future day has no planned price."""
+    table = champion.history_plus_future()
+    table.loc[table.index[-11], "price_per_kg"] = np.nan
+    path = folder / "gap.csv"
+    table.to_csv(path, index=False)
+    return path
+
+
+def no_history(champion: Champion, folder: Path) -> Path:
+    """A table of days without any known demand."""
+    path = folder / "no_history.csv"
+    champion.history_plus_future().assign(demand=np.nan).to_csv(path, index=False)
+    return path
+
+
+def no_price(champion: Champion, folder: Path) -> Path:
+    """A table without the known-ahead column ``price_per_kg``."""
+    path = folder / "no_price.csv"
+    champion.history_plus_future().drop(columns=["price_per_kg"]).to_csv(path, index=False)
+    return path
+
+
+def good(champion: Champion, folder: Path) -> Path:
+    path = folder / "good.csv"
+    champion.history_plus_future().to_csv(path, index=False)
     return path
 
 
 BAD = [
-    ("broken", {}, "input does not match the model's signature: missing column "
-     "previous_days_demand; mistyped column promo (float64, expected long); the model takes "),
-    ("good", {"model_alias": "gold"},
+    (future_gap, {}, "future row 2023-11-21 has no value for known-ahead column 'price_per_kg': "
+     "a forecast needs every known-ahead value of the days it forecasts"),
+    (no_history, {}, "the input has no history rows: give the days up to the forecast origin "
+     "with their demand, then the days to forecast without it"),
+    (no_price, {}, "input does not match the model's signature: missing column price_per_kg; "
+     "the model takes "),
+    (good, {"model_alias": "gold"},
      f"registered model '{CHEESE.registered_model}' has no alias 'gold'"),
-    ("absent", {}, "{input}: no such file"),  # the message of grocery.tables, the one reader
+    (lambda champion, folder: folder / "absent.csv", {}, "{input}: no such file"),
 ]
 
 
-@pytest.mark.parametrize(("source", "params", "message"), BAD, ids=[b[0] for b in BAD])
+@pytest.mark.parametrize(("source", "params", "message"), BAD,
+                         ids=["future-gap", "no-history", "no-price", "alias", "absent"])
 def test_bad_predict_is_one_line_and_a_failed_run(champion, tmp_path, source, params,
                                                   message):
-    path = {"broken": lambda: broken_csv(champion, tmp_path),
-            "good": lambda: champion.validation_path,
-            "absent": lambda: tmp_path / "absent.csv"}[source]()
+    path = source(champion, tmp_path)
     output = tmp_path / "forecast.csv"
     result = champion.store.mlflow_run(entry_point="predict", product="cheese", input=path,
                                        output=output, **params)
@@ -119,10 +167,9 @@ def test_bad_predict_is_one_line_and_a_failed_run(champion, tmp_path, source, pa
     expected = message.format(input=path)
     lines = error_lines(result)
     assert len(lines) == 1 and lines[0].startswith(f"error: {expected}")
-    if source == "broken":  # the message ends by naming every column the model takes
-        inputs = champion_model(champion).metadata.get_input_schema().inputs
-        assert [c.split(" (")[0] for c in lines[0].split("the model takes ")[1].split("), ")] \
-            == [c.name for c in inputs]
+    if source is no_price:  # the message ends by naming every column the model takes
+        taken = [c.split(" (")[0] for c in lines[0].split("the model takes ")[1].split("), ")]
+        assert {"date", *champion.prepared.known_ahead} <= set(taken)
     else:
         assert lines == [f"error: {expected}"]
     assert "Traceback" not in result.stderr

@@ -3,27 +3,33 @@ train run's model with its lineage tags, and the champion gate moving the alias.
 
 from __future__ import annotations
 
+import json
 import time
 
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import LinearRegression
 
 from grocery import registry
 from grocery.config import load_config
+from grocery.dataset import continue_sales, simulate_sales, split_sales
 from grocery.errors import UserError
+from grocery.evaluation import SCORES, model_backtest, scores
+from grocery.forecaster import DIRECT
 from grocery.gate import GATE_FAILED, GATE_NO_CHAMPION, GATE_NOT_COMPARABLE, GATE_PASSED
 from grocery.model_inputs import Column
 from grocery.names import (
     ALIAS_CHALLENGER,
     ALIAS_CHAMPION,
+    PREPARE,
     TAG_DATA_DIGEST,
     TAG_DEPARTMENT,
+    TAG_FORECAST_STRATEGY,
     TAG_GATE_DECISION,
     TAG_GIT_COMMIT,
+    TAG_HYPERPARAMETERS,
     TAG_MODEL_REFERENCE,
     TAG_MODEL_URI,
     TAG_MODEL_VERSION,
@@ -38,11 +44,21 @@ from grocery.names import (
     TRAIN,
     registered_model_name,
 )
-from grocery.registry import ModelRef, parse_model_ref, product_model_ref
+from grocery.prepared import (
+    SYNTHETIC,
+    PreparedData,
+    load_prepared,
+    log_prepared,
+    prepared_uri,
+)
+from grocery.registry import MODEL_PARAM, SEED_PARAM, ModelRef, parse_model_ref, product_model_ref
+from grocery.training import forecast_spec, full_table
 
 CONFIG = load_config()
 PRODUCT = next(iter(CONFIG.products.values()))
 TARGET = "demand"
+SEED, HORIZON, FOLDS = 9999, 14, 2
+WEAK_ALPHA = 1e6
 ROWS = pd.DataFrame({"price": np.linspace(1.0, 5.0, 40)}).assign(
     **{TARGET: lambda frame: 100.0 - 7.0 * frame["price"]})
 
@@ -84,7 +100,7 @@ def test_catalog_product_of_a_reference():
     assert registry.catalog_product(CONFIG, ModelRef("someone-elses-model", "1")) is None
 
 
-# --- A store with a product's registered model, built from real train runs.
+# --- A store with a product's registered model, built from real prepare and train runs.
 
 @pytest.fixture(scope="module")
 def experiment_id(tracking_store) -> str:
@@ -92,28 +108,59 @@ def experiment_id(tracking_store) -> str:
         PRODUCT.experiment, artifact_location=(tracking_store.folder / "artifacts").as_uri())
 
 
-def train_run(experiment_id: str, estimator, **tags: str) -> mlflow.entities.Run:
-    """A finished train run that logged ``estimator`` (fitted on ROWS) as the step does."""
-    features = ROWS[["price"]]
-    estimator.fit(features, ROWS[TARGET])
+@pytest.fixture(scope="module")
+def prepare_run(experiment_id) -> mlflow.entities.Run:
+    """A finished prepare run that logged the product's synthetic sales as prepare does."""
+    sales, _ = simulate_sales(CONFIG.generators[PRODUCT.name], 120, "2023-10-03", SEED)
+    train, validation = split_sales(sales, 0.25)
     with mlflow.start_run(experiment_id=experiment_id) as run:
-        info = mlflow.sklearn.log_model(estimator, name="model", input_example=features.head(3))
-        rmse = float(np.sqrt(np.mean((estimator.predict(features) - ROWS[TARGET]) ** 2)))
-        mlflow.log_metrics({"rmse": rmse, "mae": rmse})
-        mlflow.set_tags({TAG_STEP: TRAIN, TAG_PRODUCT: PRODUCT.name,
-                         TAG_MODEL_URI: info.model_uri, TAG_PREPARE_RUN: "p" * 32,
-                         TAG_DATA_DIGEST: "d1", TAG_GIT_COMMIT: "c" * 40, **tags})
+        mlflow.log_param(SEED_PARAM, SEED)
+        mlflow.set_tag(TAG_STEP, PREPARE)
+        record = PreparedData(
+            product=PRODUCT.name, department=PRODUCT.department,
+            prepare_run_id=run.info.run_id, data_digest="d1",
+            digests={"training": "t", "validation": "v"}, source=SYNTHETIC, horizon=HORIZON,
+            folds=FOLDS, known_ahead=list(CONFIG.synthetic_known_ahead),
+            observed=list(CONFIG.synthetic_observed), target_lags={"previous_days_demand": 1})
+        log_prepared(train, validation, record)
     return mlflow.get_run(run.info.run_id)
 
 
 @pytest.fixture(scope="module")
-def weak_run(experiment_id):
-    return train_run(experiment_id, DummyRegressor())
+def prepared_table(prepare_run) -> tuple[pd.DataFrame, PreparedData]:
+    train, validation, prepared = load_prepared(prepared_uri(prepare_run.info.run_id))
+    return full_table(train, validation, prepared), prepared
+
+
+def train_run(experiment_id: str, alpha: float, prepare_run_id: str = "p" * 32,
+              **tags: str) -> mlflow.entities.Run:
+    """A finished train run with the records train writes (param ``model``, hyperparameters and
+    strategy tags, its prepare run) for a ridge of ``alpha``; its logged model is any model,
+    since the gate loads none."""
+    features = ROWS[["price"]]
+    estimator = LinearRegression().fit(features, ROWS[TARGET])
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        info = mlflow.sklearn.log_model(estimator, name="model", input_example=features.head(3))
+        mlflow.log_metrics({"rmse": alpha, "mae": alpha})
+        mlflow.log_param(MODEL_PARAM, "ridge")
+        mlflow.set_tags({TAG_STEP: TRAIN, TAG_PRODUCT: PRODUCT.name,
+                         TAG_MODEL_URI: info.model_uri, TAG_PREPARE_RUN: prepare_run_id,
+                         TAG_DATA_DIGEST: "d1", TAG_GIT_COMMIT: "c" * 40,
+                         TAG_HYPERPARAMETERS: json.dumps({"alpha": alpha}),
+                         TAG_FORECAST_STRATEGY: DIRECT, **tags})
+    return mlflow.get_run(run.info.run_id)
+
+
+@pytest.fixture(scope="module")
+def weak_run(experiment_id, prepare_run):
+    return train_run(experiment_id, WEAK_ALPHA, prepare_run.info.run_id)
 
 
 @pytest.fixture(scope="module")
 def strong_run(experiment_id):
-    return train_run(experiment_id, LinearRegression())
+    # No data of its own (its prepare run does not exist): as champion it is backtested on the
+    # candidate's rows.
+    return train_run(experiment_id, 1.0)
 
 
 def register(client, run) -> mlflow.entities.model_registry.ModelVersion:
@@ -176,11 +223,12 @@ def test_only_a_finished_train_run_can_be_registered(tracking_store, experiment_
         registry.finished_train_run(client, running.info.run_id)
 
 
-# --- The gate on real versions: the alias moves only on a strictly lower rmse.
+# --- The gate on real versions: both configurations backtested on the candidate's folds.
 
-def gated(client, run):
+def gated(client, run, table_and_prepared):
     version = register(client, run)
-    decision = registry.gate_version(client, version, CONFIG.gate, ROWS, TARGET)
+    decision = registry.gate_version(client, version, CONFIG,
+                                     registry.trained_configuration(run), *table_and_prepared)
     registry.record_decision(client, version, decision.decision)
     return version, decision
 
@@ -190,38 +238,122 @@ def champion_of(client) -> str:
                .version)
 
 
-def test_champion_moves_only_on_a_strictly_lower_rmse(tracking_store, weak_run, strong_run):
+def backtested(alpha: float, table_and_prepared) -> dict[str, float]:
+    """A ridge of ``alpha`` backtested on the candidate's table and folds, computed here."""
+    table, prepared = table_and_prepared
+    spec = forecast_spec(prepared, DIRECT)
+    return scores(model_backtest(CONFIG.model("ridge"), {"alpha": alpha}, table, spec,
+                                 prepared.folds))
+
+
+def test_a_worse_configuration_does_not_take_the_champion(tracking_store, strong_run, weak_run,
+                                                           prepared_table):
     client = tracking_store.client
     for version in client.search_model_versions(f"name = '{PRODUCT.registered_model}'"):
         client.delete_model_version(version.name, version.version)  # start without a champion
 
-    first, decision = gated(client, weak_run)
+    first, decision = gated(client, strong_run, prepared_table)
     assert (decision.alias, decision.decision) == (ALIAS_CHAMPION, GATE_NO_CHAMPION)
     assert champion_of(client) == str(first.version)
+    assert set(decision.candidate) == set(SCORES)
 
-    better, decision = gated(client, strong_run)
-    assert (decision.alias, decision.decision) == (ALIAS_CHAMPION, GATE_PASSED)
+    worse, decision = gated(client, weak_run, prepared_table)
+    assert (decision.alias, decision.decision) == (ALIAS_CHALLENGER, GATE_FAILED)
+    assert champion_of(client) == str(first.version)
     assert decision.champion_version == str(first.version)
-    assert decision.candidate["rmse"] < decision.champion["rmse"]
-    assert champion_of(client) == str(better.version)
-
-    same, decision = gated(client, strong_run)  # equal rmse: not an improvement
-    assert (decision.alias, decision.decision) == (ALIAS_CHALLENGER, GATE_FAILED)
-    assert champion_of(client) == str(better.version)
-    worse, decision = gated(client, weak_run)
-    assert (decision.alias, decision.decision) == (ALIAS_CHALLENGER, GATE_FAILED)
-    assert champion_of(client) == str(better.version)
+    # The champion, with no data of its own, was refitted on the candidate's folds.
+    assert decision.champion == backtested(1.0, prepared_table)
+    assert decision.candidate == backtested(WEAK_ALPHA, prepared_table)
+    assert decision.candidate["rmse"] > decision.champion["rmse"]
     challenger = client.get_model_version_by_alias(PRODUCT.registered_model, ALIAS_CHALLENGER)
     assert str(challenger.version) == str(worse.version)
     assert client.get_model_version(worse.name, worse.version).tags[TAG_GATE_DECISION] == \
         GATE_FAILED
 
-    # A champion that cannot score the rows leaves the decision to a person.
-    version = register(client, weak_run)
-    decision = registry.gate_version(client, version, CONFIG.gate,
-                                     ROWS.rename(columns={"price": "cost"}), TARGET)
-    assert (decision.alias, decision.decision) == (ALIAS_CHALLENGER, GATE_NOT_COMPARABLE)
+    same, decision = gated(client, strong_run, prepared_table)  # equal rmse: no improvement
+    assert (decision.alias, decision.decision) == (ALIAS_CHALLENGER, GATE_FAILED)
+    assert decision.candidate == decision.champion
+    assert champion_of(client) == str(first.version)
+
+
+def test_a_better_configuration_takes_the_champion(tracking_store, strong_run, weak_run,
+                                                   prepared_table):
+    client = tracking_store.client
+    weak = register(client, weak_run)
+    client.set_registered_model_alias(weak.name, ALIAS_CHAMPION, weak.version)
+    better, decision = gated(client, strong_run, prepared_table)
+    assert (decision.alias, decision.decision) == (ALIAS_CHAMPION, GATE_PASSED)
+    assert decision.champion_version == str(weak.version)
+    assert decision.candidate["rmse"] < decision.champion["rmse"]
     assert champion_of(client) == str(better.version)
+
+
+@pytest.mark.parametrize("loss", ["deleted", "no-hyperparameters"])
+def test_a_champion_without_its_records_is_not_comparable(tracking_store, experiment_id,
+                                                          strong_run, prepared_table, loss):
+    client = tracking_store.client
+    lost = train_run(experiment_id, 1.0)
+    if loss == "deleted":
+        client.delete_run(lost.info.run_id)
+        says = f"its train run {lost.info.run_id} is deleted"
+    else:
+        client.delete_tag(lost.info.run_id, TAG_HYPERPARAMETERS)
+        says = f"train run {lost.info.run_id} has no tag {TAG_HYPERPARAMETERS}"
+    old = register(client, lost)
+    client.set_registered_model_alias(old.name, ALIAS_CHAMPION, old.version)
+    version, decision = gated(client, strong_run, prepared_table)
+    assert (decision.alias, decision.decision) == (ALIAS_CHALLENGER, GATE_NOT_COMPARABLE)
+    assert says in decision.reason
+    assert champion_of(client) == str(old.version)
+
+
+def test_a_train_run_without_its_records_cannot_be_a_candidate(experiment_id):
+    run = train_run(experiment_id, 1.0)
+    record = mlflow.entities.Run(run.info, mlflow.entities.RunData(
+        metrics=[], params=[], tags=[mlflow.entities.RunTag(k, v)
+                                     for k, v in run.data.tags.items()]))
+    with pytest.raises(UserError, match=f"train run {run.info.run_id} has no param 'model'"):
+        registry.trained_configuration(record)
+    assert registry.trained_configuration(run) == registry.TrainedConfiguration(
+        "ridge", {"alpha": 1.0}, DIRECT)
+
+
+# --- The data behind a version, and the days after it.
+
+def test_a_catalog_version_continues_with_the_days_after_its_data(tracking_store, weak_run,
+                                                                  prepare_run, prepared_table):
+    client = tracking_store.client
+    version = register(client, weak_run)
+    table, actual = registry.catalog_continuation(client, CONFIG, version)
+    history, prepared = prepared_table
+    assert len(table) == len(history) + HORIZON
+    pd.testing.assert_frame_equal(table.head(len(history)), history)
+    future = table.tail(HORIZON)
+    assert future["demand"].isna().all()
+    for column in (*prepared.observed, *prepared.target_lags):
+        assert future[column].isna().all()
+    after = continue_sales(CONFIG.generators[PRODUCT.name], history, HORIZON, SEED)
+    for column in prepared.known_ahead:
+        np.testing.assert_array_equal(future[column], after[column])
+    assert list(actual.columns) == ["date", registry.ACTUAL]
+    np.testing.assert_array_equal(actual[registry.ACTUAL], after["demand"])
+
+    forecast = pd.DataFrame({"date": actual["date"].iloc[::-1], "forecast": 1.0})
+    joined = registry.with_actual(forecast, actual)
+    assert list(joined[registry.ACTUAL]) == list(actual[registry.ACTUAL].iloc[::-1])
+    assert registry.with_actual(forecast, None) is forecast
+
+
+def test_a_model_outside_the_catalog_needs_an_input(tracking_store, weak_run):
+    client = tracking_store.client
+    run_id = weak_run.info.run_id
+    version = mlflow.register_model(weak_run.data.tags[TAG_MODEL_URI], "oat-milk-model",
+                                    tags={TAG_TRAIN_RUN: run_id})
+    with pytest.raises(UserError, match=r"not a catalog product's model.*pass -P input="):
+        registry.catalog_continuation(client, CONFIG, version)
+    assert registry.predict_product(CONFIG, PRODUCT.name) == PRODUCT
+    assert registry.predict_product(CONFIG, "oat-milk").registered_model == \
+        registered_model_name("oat-milk")
 
 
 def test_waiting_for_earlier_decisions_returns_at_once_when_none_is_pending(

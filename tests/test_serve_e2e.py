@@ -1,4 +1,5 @@
-"""End to end: `mlflow models serve` of the cheese champion answers like `predict` does."""
+"""End to end: `mlflow models serve` of the cheese champion answers a history-plus-future body
+like `predict` does."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from grocery.forecaster import OUTPUT_COLUMNS
 from scripts.services import free_port, start, stop, wait_until_ready
 from tests.champion import CHEESE, Champion, shared_champion
 from tests.conftest import BIN, succeeded
@@ -53,21 +55,24 @@ def server(tmp_path_factory) -> Iterator[Server]:
 
 
 def test_served_champion_answers_like_predict(server, tmp_path):
-    rows = server.champion.validation.head(25)
-    source, output = tmp_path / "rows.parquet", tmp_path / "forecast.csv"
-    rows.to_parquet(source, index=False)
+    table = server.champion.history_plus_future()
+    source, output = tmp_path / "history_plus_future.parquet", tmp_path / "forecast.csv"
+    table.to_parquet(source, index=False)
     succeeded(server.champion.store.mlflow_run(
         entry_point="predict", product="cheese", input=source, output=output))
-    from_predict = pd.read_csv(output)["prediction"].to_numpy()
+    from_predict = pd.read_csv(output, parse_dates=["date"])
 
-    # The same columns predict read (the model ignores none it needs; dates travel as text).
-    body = {"dataframe_split": json.loads(rows.to_json(orient="split", index=False,
+    # The same table predict read (dates travel as text, the unknown future values as null).
+    body = {"dataframe_split": json.loads(table.to_json(orient="split", index=False,
                                                        date_format="iso"))}
     status, answer = post(f"{server.url}/invocations", json.dumps(body).encode())
     assert status == 200, answer
-    served = np.asarray(answer["predictions"], dtype=float)
-    assert served.shape == (25,)
-    np.testing.assert_allclose(served, from_predict, rtol=1e-9)
+    served = pd.DataFrame(answer["predictions"])
+    assert list(served.columns) == list(from_predict.columns)
+    assert len(served) == server.champion.prepared.horizon == 14
+    assert list(pd.to_datetime(served["date"])) == list(from_predict["date"])
+    np.testing.assert_allclose(served[list(OUTPUT_COLUMNS)], from_predict[list(OUTPUT_COLUMNS)],
+                               rtol=1e-9)
 
 
 @pytest.mark.parametrize(("body", "says"), [
@@ -80,3 +85,14 @@ def test_malformed_body_is_a_4xx_with_a_message(server, body, says):
     status, answer = post(f"{server.url}/invocations", body)
     assert 400 <= status < 500
     assert says in answer.get("message", ""), answer
+
+
+def test_a_future_day_without_its_known_ahead_value_is_a_4xx(server):
+    table = server.champion.history_plus_future()
+    table.loc[table.index[-11], "price_per_kg"] = np.nan
+    body = {"dataframe_split": json.loads(table.to_json(orient="split", index=False,
+                                                       date_format="iso"))}
+    status, answer = post(f"{server.url}/invocations", json.dumps(body).encode())
+    assert 400 <= status < 500
+    # The forecaster's own one-line reason, under the server's generic message.
+    assert "has no value for known-ahead column 'price_per_kg'" in answer.get("stack_trace", "")
