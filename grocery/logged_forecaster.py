@@ -43,6 +43,10 @@ def example_input(table: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
     future = ordered.iloc[-spec.horizon:].copy()
     unknown = [c for c in future.columns if c not in (*spec.inputs, *spec.series)]
     future[unknown] = float("nan")
+    # A valid input names every known-ahead value of the days it forecasts; a gap in the
+    # table's own last days takes the nearest known value.
+    known = list(spec.known_ahead)
+    future[known] = future[known].ffill().bfill()
     return pd.concat([history, future], ignore_index=True)
 
 
