@@ -17,6 +17,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from grocery.config import PROJECT_DIR
+from grocery.dataset import combined_digest
 from grocery.names import (
     PREPARE,
     REGISTER,
@@ -46,11 +47,18 @@ def cache_key(step: str, params: dict[str, object], input_digest: str | None,
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
 
 
+# prepare's parameters that decide what train does with the same rows.
+TASK_PARAMS = ("split", "horizon", "folds", "known_ahead")
+
+
 def step_output(step: str, run: Run, key: str) -> str:
     """The digest of what ``run`` produced, which keys the step after it."""
     tags = run.data.tags
     if step == PREPARE:
-        return tags[TAG_DATA_DIGEST]
+        # The same rows with another forecast task (which columns are known ahead, how many
+        # folds of which horizon) train another model.
+        task = {name: run.data.params.get(name, "") for name in TASK_PARAMS}
+        return combined_digest(tags[TAG_DATA_DIGEST], json.dumps(task, sort_keys=True))
     if step == REGISTER:
         return f"{tags[TAG_REGISTERED_MODEL]}/{tags[TAG_MODEL_VERSION]}"
     return key

@@ -10,7 +10,7 @@ import pytest
 from mlflow.entities import RunStatus
 from mlflow.tracking import MlflowClient
 
-from grocery.cache import cache_key, find_cached, remember
+from grocery.cache import cache_key, find_cached, remember, step_output
 from grocery.config import PROJECT_DIR, Product, load_config
 from grocery.names import (
     PREPARE,
@@ -107,7 +107,15 @@ def test_the_key_changes_with_parameters_code_and_input(tmp_path):
 def test_remember_writes_the_key_and_the_output(client, experiment_id):
     prepare = remember(client, PREPARE, prepare_run(client, experiment_id, "digest-1"), "k-p")
     assert prepare.data.tags[TAG_CACHE_KEY] == "k-p"
-    assert prepare.data.tags[TAG_CACHE_OUTPUT] == "digest-1"  # prepare's output: its data
+    # prepare's output: its data and the forecast task set on it.
+    output = prepare.data.tags[TAG_CACHE_OUTPUT]
+    assert output == step_output(PREPARE, prepare, "k-p")
+    same = remember(client, PREPARE, prepare_run(client, experiment_id, "digest-1"), "k-p")
+    assert same.data.tags[TAG_CACHE_OUTPUT] == output
+    other_task = prepare_run(client, experiment_id, "digest-1")
+    client.log_param(other_task, "known_ahead", "price")
+    other = remember(client, PREPARE, other_task, "k-p")
+    assert other.data.tags[TAG_CACHE_OUTPUT] != output  # the same rows, another task
     train = remember(client, TRAIN, train_run(client, experiment_id), "k-t")
     assert train.data.tags[TAG_CACHE_OUTPUT] == "k-t"  # train's output: its own key
     register = remember(client, REGISTER,
