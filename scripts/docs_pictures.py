@@ -111,7 +111,8 @@ def main() -> None:
             run_pipeline(url, folder, "product=all")
             capture_runs(url, args.out)
             # A deliberately weak second model, so the registry shows a challenger too.
-            run_pipeline(url, folder, f"product={PRODUCT.name}", "max_depth=2", "n_estimators=5")
+            run_pipeline(url, folder, f"product={PRODUCT.name}", "model=random_forest",
+                         "max_depth=2", "n_estimators=5")
             capture_registry(url, args.out)
 
 
