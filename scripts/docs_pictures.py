@@ -4,7 +4,8 @@ Starts ``mlflow server`` on a free loopback port with a temporary SQLite store, 
 ``mlflow run . -P product=all --env-manager local`` against it, and captures the MLflow UI with
 headless Chromium: the experiments list with their tags, a parent run with its nested step
 runs, and a registered model with its aliases (a second, weaker cheese model is run too, so
-there is a challenger beside the champion). Run it with ``make docs``.
+there is a challenger beside the champion). The forecast pictures are the milk train run's own
+(its fan chart and error by horizon). Run it with ``make docs``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,27 @@ def run_pipeline(url: str, folder: Path, *params: str) -> None:
     for param in params:
         command += ["-P", param]
     subprocess.run(command, cwd=folder, env=env, check=True)
+
+
+# A train run's evaluation pictures -> where docs/forecasting.md shows them.
+FORECAST_PICTURES = {"fan_chart.png": "forecast-fan-chart.png",
+                     "error_by_horizon.png": "forecast-error-by-horizon.png"}
+
+
+def copy_forecast_pictures(url: str, out: Path, product: str = "milk") -> None:
+    """The newest train run's fan chart and error-by-horizon chart of ``product``."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=url)
+    experiment = client.get_experiment_by_name(load_config().product(product).experiment)
+    train = client.search_runs([experiment.experiment_id],
+                               filter_string="tags.`grocery.step` = 'train'",
+                               order_by=["attributes.start_time DESC"], max_results=1)[0]
+    with tempfile.TemporaryDirectory() as folder:
+        for name, target in FORECAST_PICTURES.items():
+            local = client.download_artifacts(train.info.run_id, f"evaluation/{name}", folder)
+            (out / target).write_bytes(Path(local).read_bytes())
+            print(f"wrote {out / target}")
 
 
 def capture_runs(url: str, out: Path) -> list[Path]:
@@ -109,6 +131,7 @@ def main() -> None:
         with tracking_server(f"sqlite:///{folder / 'mlflow.db'}", folder) as url:
             print(f"mlflow server at {url}")
             run_pipeline(url, folder, "product=all")
+            copy_forecast_pictures(url, args.out)
             capture_runs(url, args.out)
             # A deliberately weak second model, so the registry shows a challenger too.
             run_pipeline(url, folder, f"product={PRODUCT.name}", "model=random_forest",

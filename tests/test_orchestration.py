@@ -14,6 +14,7 @@ from grocery.names import (
     REGISTER,
     STEPS,
     TAG_ALIAS,
+    TAG_CACHE_OUTPUT,
     TAG_ERROR,
     TAG_EXPERIMENT_CHOSEN,
     TAG_PRODUCT,
@@ -55,7 +56,8 @@ def cache_pipeline(client: MlflowClient, product: Product, rmse: float,
     params = {PRODUCT_PARAM: product.name, **SETTINGS.prepare_params}
     prepare = remember(client, PREPARE, prepare_run(client, experiment_id, digest),
                        cache_key(PREPARE, params, SETTINGS.data_digest))
-    train_key = cache_key(TRAIN, SETTINGS.train_resolved, digest)
+    # train is keyed by what prepare produced: its data and forecast task.
+    train_key = cache_key(TRAIN, SETTINGS.train_resolved, prepare.data.tags[TAG_CACHE_OUTPUT])
     train = remember(client, TRAIN, train_run(client, experiment_id, rmse), train_key)
     register = remember(client, REGISTER, register_run(client, experiment_id, train.info.run_id,
                                                        product, register_tags),
