@@ -140,3 +140,20 @@ def tracking_store(tmp_path_factory):
     mlflow.set_tracking_uri(store.uri)
     yield store
     mlflow.set_tracking_uri(None)
+
+
+# The longest files first: `make test`'s two workers each take one file at a time, so the
+# server, cache and reproduce files start at once and the quick files fill in behind them.
+SLOW_FILES = ("test_server_e2e.py", "test_server_faults_e2e.py", "test_cache_e2e.py",
+              "test_reproduce_e2e.py", "test_entry_points_e2e.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order the files slowest first (a stable sort: each file keeps its own order)."""
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        if name in SLOW_FILES:
+            return SLOW_FILES.index(name)
+        return len(SLOW_FILES) + (0 if name.endswith("_e2e.py") else 1)
+
+    items.sort(key=rank)
