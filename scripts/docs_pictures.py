@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -70,7 +71,8 @@ def capture_runs(url: str, out: Path) -> list[Path]:
         page.get_by_text("Model training", exact=True).first.click()
         close_assistant(page)
         row = page.get_by_role("row").filter(has_text=PRODUCT.experiment).first
-        row.get_by_text("+4").click()
+        # The chip that opens the tags not shown ("+4", "+7"...: the experiment rule adds some).
+        row.get_by_text(re.compile(r"^\+\d+$")).first.click()
         page.get_by_text(f"product: {PRODUCT.name}").or_(
             page.get_by_text(PRODUCT.department, exact=True)).first.wait_for()
         written.append(shot(page, out / "ui-experiments.png", height=430))
