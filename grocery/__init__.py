@@ -1,7 +1,7 @@
 """Demand forecasting for a grocery chain, as an MLflow project.
 
 Pure (no tracking store): ``dataset`` (generator, split), ``validation`` (a user's table's rules),
-``features``, ``modeling``, ``baselines``, ``gate`` (the champion gate's rules), ``plots``,
+``features``, ``modeling``, ``gate`` (the champion gate's rules), ``plots``,
 ``model_inputs`` (predict's input checks), ``tables`` (.csv and .parquet files), ``parameters``
 (the pipeline's parameters, checked before any run).
 

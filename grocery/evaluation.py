@@ -18,7 +18,8 @@ from grocery.backtest import min_train_rows, rolling_origin
 from grocery.baseline_forecasts import BASELINES
 from grocery.config import ModelChoice
 from grocery.forecaster import ForecastSpec, fit_forecaster, point_forecast
-from grocery.intervals import IntervalCalibration, calibrate, held_out_bands
+from grocery.intervals import IntervalCalibration, band_coverage, calibrate, held_out_bands
+from grocery.modeling import rmse_to_noise
 from grocery.scoring import forecast_metrics, metrics_by_horizon, seasonal_naive_scale
 
 # The metrics the champion gate may compare, all over the same backtest forecasts.
@@ -104,11 +105,7 @@ def coverage(frame: pd.DataFrame) -> dict[str, float]:
     """Share of actuals inside their held-out 80% and 95% bands, and the mean 80% width."""
     if "lower_80" not in frame:
         return {}  # one fold: no fold is left to score a calibration on
-    actual = frame["actual"]
-    inside = {level: actual.between(frame[f"lower_{level}"], frame[f"upper_{level}"])
-              for level in ("80", "95")}
-    return {"coverage_80": float(inside["80"].mean()), "coverage_95": float(inside["95"].mean()),
-            "interval_width_80": float((frame["upper_80"] - frame["lower_80"]).mean())}
+    return band_coverage(frame["actual"].to_numpy(), frame)
 
 
 def backtest_metrics(backtest: Backtest, noise_floor: float | None = None) -> dict[str, float]:
@@ -123,7 +120,7 @@ def backtest_metrics(backtest: Backtest, noise_floor: float | None = None) -> di
     metrics["improvement_over_baseline"] = 1 - metrics["rmse"] / best if best > 0 else 0.0
     if noise_floor:
         metrics["noise_floor"] = noise_floor
-        metrics["rmse_to_noise"] = metrics["rmse"] / noise_floor
+        metrics["rmse_to_noise"] = rmse_to_noise(metrics["rmse"], noise_floor)
     return metrics
 
 

@@ -9,6 +9,7 @@ one conformal quantile of |error| / scale. Coverage is measured on folds not use
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,12 +112,17 @@ def held_out_bands(fold: np.ndarray, h: np.ndarray, actual: np.ndarray, forecast
 def held_out_coverage(fold: np.ndarray, h: np.ndarray, actual: np.ndarray,
                       forecast: np.ndarray, horizon: int) -> dict[str, float]:
     """Share of actuals inside their held-out 80% and 95% bands, and the mean 80% width."""
+    return band_coverage(actual, held_out_bands(fold, h, actual, forecast, horizon))
+
+
+def band_coverage(actual: np.ndarray, band: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """Share of actuals inside the 80% and 95% bands, and the mean 80% width."""
     actual = np.asarray(actual, dtype=np.float64)
-    band = held_out_bands(fold, h, actual, forecast, horizon)
-    inside = {label: (band[f"lower_{label}"] <= actual) & (actual <= band[f"upper_{label}"])
-              for label in ("80", "95")}
+    inside = {label: (np.asarray(band[f"lower_{label}"]) <= actual)
+              & (actual <= np.asarray(band[f"upper_{label}"])) for label in ("80", "95")}
     return {
         "coverage_80": float(inside["80"].mean()),
         "coverage_95": float(inside["95"].mean()),
-        "interval_width_80": float(np.mean(band["upper_80"] - band["lower_80"])),
+        "interval_width_80": float(np.mean(np.asarray(band["upper_80"])
+                                           - np.asarray(band["lower_80"]))),
     }

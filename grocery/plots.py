@@ -10,9 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from sklearn.inspection import permutation_importance  # noqa: E402
 
-# Enough points to see the fit; more only slows the plots (and permutation importance) down.
+# Enough points to see the fit; more only slows the plots down.
 MAX_POINTS = 2000
 
 
@@ -44,23 +43,6 @@ def residuals_over_time(dates: pd.Series, actual: np.ndarray, predicted: np.ndar
     figure.autofmt_xdate()
     figure.tight_layout()
     return figure
-
-
-def feature_importance(model: object, inputs: pd.DataFrame, actual: pd.Series, title: str,
-                       labels: dict[str, str] | None = None) -> tuple[Figure, dict[str, float]]:
-    """Permutation importance of each raw input column (rmse increase when it is shuffled);
-    ``labels`` renames columns in the picture."""
-    rows = _sample(inputs)
-    result = permutation_importance(model, rows, actual.loc[rows.index], n_repeats=3,
-                                    random_state=0, scoring="neg_root_mean_squared_error")
-    scores = dict(zip(inputs.columns, result.importances_mean, strict=True))
-    ordered = sorted(scores.items(), key=lambda item: item[1])
-    figure, axes = plt.subplots(figsize=(7, 0.4 * len(ordered) + 1.5))
-    axes.barh([(labels or {}).get(name, name) for name, _ in ordered],
-              [value for _, value in ordered])
-    axes.set(xlabel="rmse increase when shuffled", title=title)
-    figure.tight_layout()
-    return figure, {name: float(value) for name, value in scores.items()}
 
 
 def fan_chart(history: pd.DataFrame, forecasts: pd.DataFrame, title: str) -> Figure:

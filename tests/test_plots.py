@@ -5,11 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from sklearn.linear_model import LinearRegression
 
 from grocery.plots import (
     MAX_POINTS,
-    feature_importance,
     predicted_vs_actual,
     residuals_over_time,
 )
@@ -30,13 +28,3 @@ def test_predicted_vs_actual_and_residuals_are_figures_of_at_most_max_points():
     line = residuals.axes[0].lines[0]
     assert len(line.get_xdata()) == MAX_POINTS
     np.testing.assert_allclose(line.get_ydata(), -1.0)  # actual - predicted
-
-
-def test_importance_ranks_the_column_the_model_uses():
-    model = LinearRegression().fit(INPUTS, ACTUAL)
-    figure, scores = feature_importance(model, INPUTS, ACTUAL, "t",
-                                        labels={"signal": "signal (renamed)"})
-    assert set(scores) == {"signal", "noise"}
-    assert scores["signal"] > 1 > abs(scores["noise"])
-    labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]
-    assert labels == ["noise", "signal (renamed)"]  # least important first, renamed
