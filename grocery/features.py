@@ -16,32 +16,21 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-DAY_OF_WEEK = "date_day_of_week"
-MONTH = "date_month"
-DAY_OF_YEAR = "date_day_of_year"
-TREND = "date_trend"
-LAG_PREFIX = "target_lag_"
-# The tutorial's lags, in steps back: yesterday and the same weekday last week. A forecaster
-# that must not read the target after its origin uses none (grocery/forecaster.py).
-TUTORIAL_LAGS = (1, 7)
-LAGS = {f"{LAG_PREFIX}{lag}": lag for lag in TUTORIAL_LAGS}
-DERIVED = (DAY_OF_WEEK, MONTH, DAY_OF_YEAR, TREND, *LAGS)
+from grocery.feature_columns import (
+    DAY_OF_WEEK,
+    DAY_OF_YEAR,
+    LAG_PREFIX,
+    MONTH,
+    TREND,
+    TUTORIAL_LAGS,
+    days_since_epoch,
+    is_categorical,
+)
+
 MISSING_CATEGORY = "missing"
 ESTIMATOR_STEP = "model"  # the estimator's step, last in the model
 # A string column with more distinct values than this keeps its most frequent ones only.
 MAX_CATEGORIES = 20
-
-
-def days_since_epoch(dates: pd.Series) -> np.ndarray:
-    """Days since the epoch, as integers (a date given as text is parsed)."""
-    # No detour through nanoseconds: a million days reach back before 1677.
-    return np.asarray(pd.to_datetime(dates).to_numpy()).astype("datetime64[D]").astype(np.int64)
-
-
-def is_categorical(series: pd.Series) -> bool:
-    """A column of strings (or categories): one-hot encoded rather than scaled."""
-    return (pd.api.types.is_string_dtype(series) or pd.api.types.is_object_dtype(series)
-            or isinstance(series.dtype, pd.CategoricalDtype))
 
 
 def split_columns(frame: pd.DataFrame, target: str, date_column: str) -> tuple[list, list]:

@@ -16,7 +16,7 @@ import mlflow
 import pandas as pd
 from mlflow.exceptions import MlflowException
 
-from grocery.backtest import backtest_origins, min_train_rows
+from grocery.backtest import check_backtest, min_train_rows
 from grocery.config import Config, Product
 from grocery.dataset import DATE, TARGET, SplitSales, split_sales
 from grocery.errors import UserError
@@ -82,7 +82,7 @@ def forecast_task(frame: pd.DataFrame, name: str, target: str, date_column: str,
     daily or weekly, too few rows for ``horizon`` and ``folds``, a bad known-ahead column."""
     frequency = infer_frequency(frame[date_column], name)
     try:
-        backtest_origins(len(frame), horizon, folds, min_train_rows(frequency.season))
+        check_backtest(horizon, folds, len(frame), min_train_rows(frequency.season))
         roles = column_roles(frame, target, date_column, known_ahead, frequency.season)
     except UserError as error:
         raise UserError(f"{name}: {error}") from None

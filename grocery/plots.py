@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")  # files only, never a window
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+# Figures made directly, never through pyplot: files only, no window, no figure left open.
+from matplotlib.figure import Figure
 
 # Enough points to see the fit; more only slows the plots down.
 MAX_POINTS = 2000
@@ -21,7 +18,8 @@ def _sample(frame: pd.DataFrame) -> pd.DataFrame:
 
 def predicted_vs_actual(actual: np.ndarray, predicted: np.ndarray, title: str) -> Figure:
     rows = _sample(pd.DataFrame({"actual": actual, "predicted": predicted}))
-    figure, axes = plt.subplots(figsize=(6, 6))
+    figure = Figure(figsize=(6, 6))
+    axes = figure.subplots()
     axes.scatter(rows["actual"], rows["predicted"], s=8, alpha=0.5)
     low = float(min(rows["actual"].min(), rows["predicted"].min()))
     high = float(max(rows["actual"].max(), rows["predicted"].max()))
@@ -36,7 +34,8 @@ def residuals_over_time(dates: pd.Series, actual: np.ndarray, predicted: np.ndar
                         title: str) -> Figure:
     rows = _sample(pd.DataFrame({"date": pd.to_datetime(dates).to_numpy(),
                                  "residual": actual - predicted})).sort_values("date")
-    figure, axes = plt.subplots(figsize=(9, 4))
+    figure = Figure(figsize=(9, 4))
+    axes = figure.subplots()
     axes.plot(rows["date"], rows["residual"], marker=".", linewidth=0.5)
     axes.axhline(0, color="black", linewidth=1)
     axes.set(xlabel="date", ylabel="actual - predicted", title=title)
@@ -51,7 +50,8 @@ def fan_chart(history: pd.DataFrame, forecasts: pd.DataFrame, title: str) -> Fig
     ``history`` has columns date and actual (the days before the origin); ``forecasts`` has
     date, actual, forecast and the held-out bands lower/upper_80 and lower/upper_95.
     """
-    figure, axes = plt.subplots(figsize=(9, 4))
+    figure = Figure(figsize=(9, 4))
+    axes = figure.subplots()
     axes.plot(history["date"], history["actual"], color="black", linewidth=1, label="history")
     axes.fill_between(forecasts["date"], forecasts["lower_95"], forecasts["upper_95"],
                       alpha=0.2, color="tab:blue", label="95% interval")
@@ -70,7 +70,8 @@ def fan_chart(history: pd.DataFrame, forecasts: pd.DataFrame, title: str) -> Fig
 
 def error_by_horizon(tables: dict[str, pd.DataFrame], title: str) -> Figure:
     """rmse per step ahead for the model and each baseline (tables indexed by h)."""
-    figure, axes = plt.subplots(figsize=(7, 4))
+    figure = Figure(figsize=(7, 4))
+    axes = figure.subplots()
     for name, table in tables.items():
         axes.plot(table.index, table["rmse"], marker="o", markersize=3, label=name,
                   linewidth=2 if name == "model" else 1)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from grocery.dataset import split_sizes
 from grocery.errors import UserError
-from grocery.features import DERIVED, is_categorical
+from grocery.feature_columns import DERIVED, is_categorical
 
 
 def _row(position: int) -> str:

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from grocery.config import load_config
-from grocery.features import DERIVED, ESTIMATOR_STEP, LAGS, CalendarLags, forecasting_model
+from grocery.feature_columns import DERIVED, LAGS
+from grocery.features import ESTIMATOR_STEP, CalendarLags, forecasting_model
 from grocery.modeling import build_estimator, build_model, regression_metrics
 
 CONFIG = load_config()
