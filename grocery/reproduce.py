@@ -1,7 +1,8 @@
 """Rebuild a registered model version from its lineage chain and compare the results.
 
 The chain comes from ``grocery.lineage.read_chain``; here it becomes the parameters to replay,
-a temporary checkout of the recorded commit, and a table of what matched.
+the trusted repository to clone the recorded commit from (``grocery.trusted_clone``), and a table
+of what matched.
 """
 
 from __future__ import annotations
@@ -9,9 +10,6 @@ from __future__ import annotations
 import json
 import math
 import shlex
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,6 +36,7 @@ from grocery.names import (
 from grocery.parameters import OWN_DATA_PARAMS, PREPARE_PARAMS, PRODUCT_PARAM
 from grocery.prepared import prepared_uri
 from grocery.tracking import scratch_experiment
+from grocery.trusted_clone import checkout_locations, configured_locations, trusted_source
 
 METRICS = ("mae", "mse", "rmse", "r2")
 TOLERANCE = 1e-9
@@ -52,7 +51,8 @@ def logged_value(param: str) -> str:
 
 
 def check_reproducible(chain: Chain) -> None:
-    """Refuse a version whose chain lacks what a rebuild needs: its runs, repository, commit."""
+    """Refuse a version whose chain lacks what a rebuild needs: its runs, repository, commit,
+    its model and hyperparameters."""
     name = f"{chain.version.name}/{chain.version.version}"
     for step, link in ((TRAIN, chain.train), (PREPARE, chain.prepare)):
         if not link.found:
@@ -61,6 +61,22 @@ def check_reproducible(chain: Chain) -> None:
     if UNKNOWN in (chain.git.repository, chain.git.commit):
         raise UserError(f"version {name} records no git repository and commit: it was not "
                         "trained from a git checkout")
+    try:
+        prepare_parameters(chain), train_parameters(chain)
+    except (KeyError, ValueError, AttributeError):
+        raise UserError(f"version {name}'s runs do not record readable parameters (prepare's, "
+                        f"train's model or its {TAG_HYPERPARAMETERS} tag); it cannot be "
+                        "rebuilt") from None
+
+
+def source_to_clone(chain: Chain, allowed_repositories: str) -> str:
+    """Where to clone the version's commit from: the recorded repository, when it is this
+    checkout's folder or remote or one of ``allowed_repositories`` (comma-separated)."""
+    allowed = checkout_locations() + configured_locations(allowed_repositories)
+    try:
+        return trusted_source(chain.git.repository, chain.git.commit, allowed)
+    except UserError as error:
+        raise UserError(f"version {chain.version.name}/{chain.version.version}: {error}") from None
 
 
 def prepare_parameters(chain: Chain) -> dict[str, str]:
@@ -74,22 +90,6 @@ def train_parameters(chain: Chain) -> dict[str, str]:
     hyperparameters = json.loads(chain.train.tags.get(TAG_HYPERPARAMETERS, "{}"))
     return {"model": chain.train.params["model"],
             **{key: str(value) for key, value in hyperparameters.items()}}
-
-
-@contextmanager
-def checkout(repository: str, commit: str) -> Iterator[Path]:
-    """A temporary clone of ``repository`` at ``commit``; the source repository is only read."""
-    folder = Path(tempfile.mkdtemp(prefix="grocery-reproduce-"))
-    try:
-        for args in (["clone", "--quiet", "--no-checkout", repository, str(folder)],
-                     ["-C", str(folder), "checkout", "--quiet", commit]):
-            done = subprocess.run(["git", *args], capture_output=True, text=True)
-            if done.returncode != 0:
-                raise UserError(f"cannot check out {commit} from {repository}: "
-                                f"{done.stderr.strip().splitlines()[-1]}")
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager

@@ -1,5 +1,5 @@
-"""grocery.reproduce: parameters as they were passed, a checkout that leaves the source alone,
-and the comparison of a rebuild with the original."""
+"""grocery.reproduce: parameters as they were passed, what a version must record to be rebuilt,
+which repository it is cloned from, and the comparison of a rebuild with the original."""
 
 from __future__ import annotations
 
@@ -7,21 +7,22 @@ import math
 from pathlib import Path
 
 import pytest
-from mlflow.entities import Metric, Run, RunData, RunInfo
+from mlflow.entities import Metric, Param, Run, RunData, RunInfo, RunTag
 from mlflow.entities.model_registry import ModelVersion
 
+from grocery.config import PROJECT_DIR
 from grocery.errors import UserError
 from grocery.lineage import Chain, GitSource, RunLink
-from grocery.names import TAG_GIT_DIRTY
+from grocery.names import TAG_GIT_DIRTY, TAG_HYPERPARAMETERS
 from grocery.reproduce import (
     METRICS,
-    checkout,
+    check_reproducible,
     compare,
     comparison_table,
     logged_value,
     mismatch_message,
+    source_to_clone,
 )
-from tests.conftest import git
 
 ORIGINAL = {"mae": 1.5, "mse": 4.0, "rmse": 2.0, "r2": 0.75}
 
@@ -72,38 +73,36 @@ def test_the_mismatch_message_blames_a_dirty_tree():
         f"work tree ({TAG_GIT_DIRTY}=true), so commit {'c' * 40} lacks its edits")
 
 
-@pytest.fixture
-def repository(tmp_path: Path) -> tuple[Path, str, str]:
-    """A git repository with two commits and an uncommitted edit; the first commit's id."""
-    repo = tmp_path / "source"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    commits = []
-    for text in ("first", "second"):
-        (repo / "file.txt").write_text(text)
-        git(repo, "add", "file.txt")
-        git(repo, "-c", "user.name=Test", "-c", "user.email=test@example.invalid",
-            "commit", "-q", "-m", text)
-        commits.append(git(repo, "rev-parse", "HEAD"))
-    (repo / "file.txt").write_text("edited")
-    return repo, commits[0], commits[1]
+def rebuildable(params: dict[str, str], hyperparameters: str, repository: str,
+                commit: str = "c" * 40) -> Chain:
+    """A chain with both runs found, the train run's ``params`` and hyperparameters tag."""
+    info = RunInfo(run_id="t" * 32, experiment_id="1", user_id="", status="FINISHED",
+                   start_time=0, end_time=1, lifecycle_stage="active")
+    train = Run(info, RunData(params=[Param(k, v) for k, v in params.items()],
+                              tags=[RunTag(TAG_HYPERPARAMETERS, hyperparameters)]))
+    return Chain(version=ModelVersion("grocery-forecasting-milk", "4", 0),
+                 train=RunLink(info.run_id, train), prepare=RunLink("p" * 32, Run(info, RunData())),
+                 parent=None, git=GitSource(repository, commit, "false"), data_digest="d1")
 
 
-def test_checkout_is_a_temporary_clone_at_the_commit(repository):
-    repo, first, second = repository
-    with checkout(str(repo), first) as folder:
-        assert (folder / "file.txt").read_text() == "first"
-        assert git(folder, "rev-parse", "HEAD") == first
-        assert not str(folder).startswith(str(repo))
-    assert not folder.exists()
-    assert git(repo, "rev-parse", "HEAD") == second
-    assert (repo / "file.txt").read_text() == "edited"
-    assert git(repo, "status", "--porcelain") == "M file.txt"
-    assert git(repo, "branch", "--list", "--format=%(refname)") == "refs/heads/main"
+@pytest.mark.parametrize(("params", "hyperparameters"), [
+    ({}, "{}"), ({"model": "ridge"}, "not json"), ({"model": "ridge"}, "[1, 2]"),
+])
+def test_a_version_missing_its_train_parameters_is_one_line(params, hyperparameters):
+    broken = rebuildable(params, hyperparameters, str(PROJECT_DIR))
+    with pytest.raises(UserError, match="^version grocery-forecasting-milk/4's runs do not "
+                                        "record readable parameters") as error:
+        check_reproducible(broken)
+    assert "\n" not in str(error.value)
+    check_reproducible(rebuildable({"model": "ridge"}, '{"alpha": 1}', str(PROJECT_DIR)))
 
 
-def test_checkout_of_an_unknown_commit_is_a_user_error(repository):
-    repo, _, _ = repository
-    with pytest.raises(UserError, match=f"cannot check out {'0' * 40} from {repo}: "), \
-            checkout(str(repo), "0" * 40):
-        pass
+def test_only_this_checkouts_repository_or_a_listed_one_is_cloned():
+    ours = rebuildable({"model": "ridge"}, "{}", str(PROJECT_DIR))
+    assert Path(source_to_clone(ours, "")).resolve() == PROJECT_DIR.resolve()
+    theirs = rebuildable({"model": "ridge"}, "{}", "https://evil.example/grocery.git")
+    with pytest.raises(UserError, match="^version grocery-forecasting-milk/4: the recorded "
+                                        "repository 'https://evil.example/grocery.git' is not"):
+        source_to_clone(theirs, "")
+    assert source_to_clone(theirs, "/x, https://evil.example/grocery") == \
+        "https://evil.example/grocery"
