@@ -49,7 +49,7 @@ def parse_pipeline_arguments(
     """The parameters `main` and `pipeline` share (product, prepare's, own data's, model,
     use_cache) plus ``extra`` ones, checked before any run starts or any table is read, and the
     hyperparameters passed beside them."""
-    parser = argparse.ArgumentParser(description=description)
+    parser = argparse.ArgumentParser(description=description, allow_abbrev=False)
     for name in (PRODUCT_PARAM, *PREPARE_PARAMS, *OWN_DATA_PARAMS, "model", "use_cache", *extra):
         parser.add_argument(f"--{name.replace('_', '-')}", required=True)
     args, rest = parser.parse_known_args()

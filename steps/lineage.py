@@ -22,7 +22,7 @@ RECORD_FILE = "lineage.json"  # the chain among the run's artifacts
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, allow_abbrev=False)
     parser.add_argument("--model", required=True)
     parser.add_argument("--format", default="text")
     return parser.parse_args()

@@ -25,7 +25,7 @@ OUTPUT_DIR = "predictions"  # the output's folder among the run's artifacts
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, allow_abbrev=False)
     for name in (PRODUCT_PARAM, "output"):
         parser.add_argument(f"--{name}", required=True)
     for name in ("input", "model-alias", "model-version"):
