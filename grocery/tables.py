@@ -5,6 +5,9 @@ Every refusal is one line that starts with the file's name as the user gave it.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -51,15 +54,43 @@ def read_table(path: str | Path, name: str | None = None) -> pd.DataFrame:
     return frame
 
 
+def same_file(one: str | Path, other: str | Path) -> bool:
+    """Whether two paths name one file (the same path, or a link to it)."""
+    one, other = Path(one), Path(other)
+    if one.resolve() == other.resolve():
+        return True
+    try:
+        return one.samefile(other)
+    except OSError:  # either is missing: then they are not one existing file
+        return False
+
+
+def check_output(output: str | Path, source: str | Path | None) -> None:
+    """Refuse an output name that is not a table's, or that names ``source``, the file the
+    output is computed from (writing it would destroy the input)."""
+    table_kind(output)
+    if source and same_file(output, source):
+        raise UserError(f"{output}: this is the input file; write the output to another file")
+
+
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` as .csv or .parquet by the suffix of ``path``; return the path."""
+    """Write ``frame`` as .csv or .parquet by the suffix of ``path``; return the path.
+
+    The table is written to a temporary file beside ``path`` and renamed over it, so a reader
+    never sees half a table and a failed write leaves the old file as it was.
+    """
     kind, target = table_kind(path), Path(path)
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.partial")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         if kind == "csv":
-            frame.to_csv(target, index=False)
+            frame.to_csv(partial, index=False)
         else:
-            frame.to_parquet(target, index=False)
+            frame.to_parquet(partial, index=False)
+        os.replace(partial, target)
     except OSError as error:
         raise UserError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
     return target

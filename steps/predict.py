@@ -18,7 +18,7 @@ from grocery.errors import exit_on_user_error
 from grocery.model_inputs import model_inputs
 from grocery.names import PREDICT, TAG_MODEL_URI
 from grocery.parameters import PRODUCT_PARAM
-from grocery.tables import read_table, table_kind, write_table
+from grocery.tables import check_output, read_table, write_table
 from grocery.tracking import run_location, step_run
 
 OUTPUT_DIR = "predictions"  # the output's folder among the run's artifacts
@@ -38,8 +38,8 @@ def main() -> None:
     config = load_config()
     product = registry.predict_product(config, args.product)
     ref = registry.product_model_ref(product.name, args.model_alias, args.model_version)
+    check_output(args.output, args.input)  # a bad output name, or the input, before any work
     with step_run(PREDICT, product) as run:
-        table_kind(args.output)  # refuse a bad output name before any work
         version = registry.resolve(MlflowClient(), ref)
         mlflow.set_tags({**registry.reference_tags(version, ref),
                          TAG_MODEL_URI: registry.version_uri(version)})

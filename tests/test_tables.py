@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from grocery.errors import UserError
-from grocery.tables import FORMATS, read_table, table_kind, write_table
+from grocery.tables import FORMATS, check_output, read_table, table_kind, write_table
 
 FRAME = pd.DataFrame({"day": ["2024-01-01", "2024-01-02"], "units": [1.5, 2.5]})
 
@@ -94,3 +94,28 @@ def test_unwritable_and_misnamed_outputs(tmp_path):
     refused(lambda: write_table(FRAME, tmp_path / "out.json"),
             f"{tmp_path / 'out.json'}: not a .csv or .parquet file; name the file with one of "
             "those suffixes")
+
+
+def test_a_table_is_renamed_into_place_and_a_failed_write_keeps_the_old_one(tmp_path):
+    target = tmp_path / "out.parquet"
+    write_table(FRAME, target)
+    write_table(FRAME.assign(units=[9.0, 9.0]), target)  # over an existing table
+    assert read_table(target)["units"].tolist() == [9.0, 9.0]
+    with pytest.raises(Exception):  # noqa: B017 - pyarrow's own error: not a table it can write
+        write_table(pd.DataFrame({"units": [object()]}), target)
+    assert read_table(target)["units"].tolist() == [9.0, 9.0]
+    assert [path.name for path in tmp_path.iterdir()] == ["out.parquet"]  # no partial file left
+
+
+def test_an_output_may_not_be_its_input(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    source = tmp_path / "history.csv"
+    source.write_text("day,units\n")
+    (tmp_path / "link.csv").symlink_to(source)
+    message = "{}: this is the input file; write the output to another file"
+    for output in (source, "history.csv", "./sub/../history.csv", "link.csv"):
+        refused(lambda output=output: check_output(output, source), message.format(output))
+    check_output("forecast.csv", source)
+    check_output("history.csv", "")  # no input: the catalog's own days
+    refused(lambda: check_output("forecast.txt", source),
+            "forecast.txt: not a .csv or .parquet file; name the file with one of those suffixes")
