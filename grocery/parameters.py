@@ -4,11 +4,11 @@ before any run starts, and bundled for the steps."""
 from __future__ import annotations
 
 import argparse
-import os
 from dataclasses import dataclass
 
 from grocery.backtest import check_backtest, min_train_rows
 from grocery.config import load_config
+from grocery.cpus import available_cpus
 from grocery.dataset import split_sizes
 from grocery.errors import UserError
 from grocery.frequency import DAILY
@@ -90,11 +90,12 @@ def pipeline_settings(args: argparse.Namespace, hyperparameters: dict[str, str],
 
 
 def worker_count(max_parallel: str) -> int:
-    """How many product pipelines run at once: ``max_parallel``, or one per core for 0."""
+    """How many product pipelines run at once: ``max_parallel``, or for 0 one per CPU this
+    process may use (a container's CPU limit, not the machine's cores)."""
     try:
         count = int(max_parallel)
     except ValueError:
         count = -1
     if count < 0:
-        raise UserError(f"max_parallel must be 0 (one per core) or more, got {max_parallel}")
-    return count or os.cpu_count() or 1
+        raise UserError(f"max_parallel must be 0 (one per CPU) or more, got {max_parallel}")
+    return count or available_cpus()

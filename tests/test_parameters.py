@@ -3,13 +3,13 @@ bundled for the steps."""
 
 from __future__ import annotations
 
-import os
 import sys
 
 import pytest
 import yaml
 
 from grocery.config import PROJECT_DIR, load_config
+from grocery.cpus import available_cpus
 from grocery.errors import UserError
 from grocery.names import PIPELINE, PREPARE
 from grocery.parameters import (
@@ -84,6 +84,6 @@ def test_bad_parameters_fail_before_any_run(monkeypatch, params, message):
 
 def test_worker_count():
     assert worker_count("3") == 3
-    assert worker_count("0") == (os.cpu_count() or 1)
+    assert worker_count("0") == available_cpus()  # tests/test_cpus.py: what that counts
     with pytest.raises(UserError, match="max_parallel must be 0"):
         worker_count("-1")
