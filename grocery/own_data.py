@@ -1,11 +1,14 @@
 """A user's own sales table: fetched from wherever it lives, read and checked, in one place.
 
-``data`` is a path, or a ``file://``, ``http(s)://`` or ``runs:/`` URI; messages name it as the
-user wrote it.
+``data`` is a path, or a ``file://``, ``http(s)://`` or ``runs:/`` URI, or ``env:NAME`` for one
+kept in the environment variable NAME (a pre-signed link: MLflow records ``-P data=...`` as a
+parameter, verbatim); messages and records name the path as given, a URL without its
+credentials and query string.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from urllib.error import URLError
@@ -23,10 +26,12 @@ from grocery.errors import UserError
 from grocery.frequency import Frequency, infer_frequency
 from grocery.roles import ColumnRoles, column_roles
 from grocery.tables import first_line, read_table
+from grocery.uris import public_location
 from grocery.validation import validate_sales
 
 _ARTIFACT_SCHEMES = ("runs", "mlflow-artifacts")
 _CHUNK = 1 << 20
+ENV_PREFIX = "env:"  # data=env:NAME: the address is in the environment variable NAME
 
 
 def _download(data: str, target: Path) -> Path:
@@ -37,8 +42,26 @@ def _download(data: str, target: Path) -> Path:
                 out.write(chunk)
     except (URLError, OSError, ValueError) as error:
         reason = getattr(error, "reason", None) or error
-        raise UserError(f"{data}: cannot download it: {reason}") from None
+        raise UserError(f"{public_location(data)}: cannot download it: {reason}") from None
     return target
+
+
+def data_address(data: str) -> str:
+    """Where ``data`` lives: as given, or for ``env:NAME`` the address in that environment
+    variable, so that a pre-signed link's signature never becomes an MLflow parameter."""
+    if not data.startswith(ENV_PREFIX):
+        return data
+    name = data.removeprefix(ENV_PREFIX)
+    if not os.environ.get(name):
+        raise UserError(f"{data}: the environment variable {name} is not set; export it with "
+                        "the table's path or URL")
+    return os.environ[name]
+
+
+def data_name(data: str) -> str:
+    """What messages and records call ``data``: where it lives, without user name, password or
+    query string (a pre-signed link's signature); a path as given."""
+    return public_location(data_address(data))
 
 
 def fetch_data(data: str, folder: Path) -> Path:
@@ -47,6 +70,7 @@ def fetch_data(data: str, folder: Path) -> Path:
     A missing remote file raises a UserError; a missing local one is left for the reader to
     report (it says where it looked).
     """
+    data = data_address(data)
     parts = urlsplit(data)
     if parts.scheme == "file":
         return Path(unquote(parts.path))
@@ -69,10 +93,11 @@ def read_own_table(data: str, target: str, date_column: str, validation_fraction
                    known_ahead: tuple[str, ...] = ()) -> pd.DataFrame:
     """The user's table with its dates parsed, or a UserError naming ``data`` and its first
     problem (grocery/validation.py holds the rules; it must also be forecastable)."""
+    name = data_name(data)
     with tempfile.TemporaryDirectory(prefix="grocery-data-") as folder:
-        frame = read_table(fetch_data(data, Path(folder)), data)
-    checked = validate_sales(frame, data, target, date_column, validation_fraction, split)
-    forecast_task(checked, data, target, date_column, horizon, folds, known_ahead)
+        frame = read_table(fetch_data(data, Path(folder)), name)
+    checked = validate_sales(frame, name, target, date_column, validation_fraction, split)
+    forecast_task(checked, name, target, date_column, horizon, folds, known_ahead)
     return checked
 
 

@@ -33,6 +33,7 @@ from grocery.names import (
     TAG_TARGET,
     TAG_TARGET_LAGS,
 )
+from grocery.own_data import data_name
 from grocery.roles import ColumnRoles
 
 DATA_DIR = "data"
@@ -54,7 +55,7 @@ class PreparedData:
     prepare_run_id: str
     data_digest: str
     digests: dict[str, str]  # per context: training, validation
-    source: str  # the user's ``data`` as given, or ``synthetic``
+    source: str  # the user's ``data`` (no credentials, no query string), or ``synthetic``
     target: str = TARGET
     date_column: str = DATE
     schema: list = field(default_factory=list)  # experiments.data_schema of the whole table
@@ -89,8 +90,9 @@ class PreparedData:
 
 
 def data_source(data: str) -> str:
-    """Where prepared data came from: the user's ``data`` as given, or ``synthetic``."""
-    return data or SYNTHETIC
+    """Where prepared data came from: the user's ``data`` without credentials or query string
+    (a pre-signed link's signature), or ``synthetic``."""
+    return data_name(data) if data else SYNTHETIC
 
 
 def forecast_task(split: str, horizon: int, folds: int, frequency: Frequency,

@@ -15,7 +15,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from grocery.config import Config, Product
-from grocery.errors import UserError
+from grocery.errors import UserError, refusal
 from grocery.names import (
     TAG_CODE_DIGEST,
     TAG_ENV,
@@ -27,7 +27,7 @@ from grocery.names import (
     TAG_STEP,
 )
 from grocery.provenance import code_digest, git_state
-from grocery.uris import public_uri
+from grocery.uris import public_uri, scrub
 
 # MLflow registers its local artifact source twice and warns about the tie on every dataset;
 # the integer-column hint is expected (the tutorial's flags are integers and never missing).
@@ -96,8 +96,9 @@ def run_location(run: Run) -> str:
 def step_run(step: str, product: Product | None = None) -> Iterator[Run]:
     """The step's MLflow run: the one ``mlflow run`` created for it, or a new one.
 
-    Tags it with the step and product. A ``UserError`` inside ends the run FAILED with the
-    reason as a tag, then propagates (the step turns it into one line and a non-zero exit).
+    Tags it with the step and product. A ``UserError`` inside, or the tracking server refusing
+    a request (403), ends the run FAILED with the reason as a tag, then propagates as a
+    UserError (the step turns it into one line and a non-zero exit).
     """
     configure_mlflow()
     with mlflow.start_run() as active:
@@ -111,9 +112,12 @@ def step_run(step: str, product: Product | None = None) -> Iterator[Run]:
                   f"{name} to keep it with its product", file=sys.stderr)
         try:
             yield mlflow.get_run(active.info.run_id)
-        except UserError as error:
-            mlflow.set_tag(TAG_ERROR, str(error))
-            raise
+        except Exception as error:
+            reason = error if isinstance(error, UserError) else refusal(error)
+            if reason is None:
+                raise
+            mlflow.set_tag(TAG_ERROR, str(reason))
+            raise reason from None
 
 
 def provenance_tags(step: str) -> dict[str, str]:
@@ -176,7 +180,7 @@ def scratch_experiment(client: MlflowClient, name: str) -> str:
 
 
 def fail_run(client: MlflowClient, run_id: str, reason: str) -> None:
-    """End a run FAILED with ``reason`` as a tag."""
-    client.set_tag(run_id, TAG_ERROR, reason)
+    """End a run FAILED with ``reason`` (scrubbed of credentials) as a tag."""
+    client.set_tag(run_id, TAG_ERROR, scrub(reason))
     client.set_terminated(run_id, status="FAILED")
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 import requests
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST, ErrorCode
 
-from grocery.errors import UserError, exit_on_user_error, lost_connection
+from grocery.errors import UserError, exit_on_user_error, lost_connection, refusal
 
 
 def _raise(error: BaseException):
@@ -36,7 +38,43 @@ def test_a_lost_server_behind_a_wrapped_error_is_exit_3(capsys, monkeypatch):
     assert "pw" not in err
 
 
-def test_our_own_bug_keeps_its_traceback():
+def test_our_own_bug_keeps_its_traceback_without_credentials(capsys):
     assert lost_connection(KeyError("x")) is None
-    with pytest.raises(KeyError):
-        exit_on_user_error(_raise(KeyError("x")))
+    with pytest.raises(SystemExit) as stop:
+        exit_on_user_error(_raise(KeyError("no run at http://alice:s3cr3t@127.0.0.1:1/x")))
+    assert stop.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):")
+    assert "KeyError: 'no run at http://127.0.0.1:1/x'" in err and "s3cr3t" not in err
+
+
+def test_a_user_error_never_carries_a_credential():
+    error = UserError("https://bob:pw1234@h/sales.csv?X-Amz-Signature=s3cr3t-sig: no such file")
+    assert str(error) == "https://h/sales.csv?X-Amz-Signature=***: no such file"
+
+
+def _refused(code: str, endpoint: str) -> MlflowException:
+    """An error as MLflow's REST client raises it for a non-JSON 403 or 401 answer."""
+    text = (f"API request to endpoint /api/2.0/mlflow/{endpoint} failed with error code "
+            f"{403 if code == 'PERMISSION_DENIED' else 401} != 200. Response body: 'Denied'")
+    return MlflowException(text, error_code=ErrorCode.Value(code))
+
+
+def test_a_refusal_is_one_line_naming_what_was_refused(capsys, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://bob:pw1234@127.0.0.1:1")
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "bob")
+    wrapped = RuntimeError("register failed")
+    wrapped.__cause__ = _refused("PERMISSION_DENIED", "registered-models/alias")
+    assert lost_connection(wrapped) is None
+    with pytest.raises(SystemExit) as stop:
+        exit_on_user_error(_raise(wrapped))
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == (
+        "error: the tracking server at http://127.0.0.1:1 refused to let bob move an alias "
+        "(registered-models/alias: permission denied); ask its admin for EDIT on the registered "
+        "model (docs/team-server.md)\n")
+    run = refusal(_refused("PERMISSION_DENIED", "runs/create"))
+    assert "bob create a run (runs/create" in str(run) and "EDIT on the experiment" in str(run)
+    login = refusal(_refused("UNAUTHENTICATED", "experiments/get-by-name"))
+    assert "did not accept the credentials for experiments/get-by-name" in str(login)
+    assert refusal(MlflowException("no such run", error_code=RESOURCE_DOES_NOT_EXIST)) is None

@@ -23,6 +23,7 @@ from grocery.own_data import (
     read_own_table,
     split_own_table,
 )
+from grocery.prepared import data_source
 from tests.conftest import new_store
 
 CONFIG = load_config()
@@ -109,6 +110,32 @@ def test_fetch_data_reads_paths_file_uris_and_http(tmp_path):
     refused(lambda: fetch_data("ftp://example.invalid/sales.csv", tmp_path),
             "ftp://example.invalid/sales.csv: unsupported location; give a path or a file://, "
             "http(s):// or runs:/ URI")
+
+
+def test_a_signed_link_is_read_from_the_environment_and_stored_without_its_signature(
+        tmp_path, monkeypatch):
+    path = write(tmp_path, sales())
+    handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        monkeypatch.setenv("SALES_URL", f"{base}/sales.csv?X-Amz-Signature=s3cr3t-sig")
+        downloads = tmp_path / "downloads"
+        downloads.mkdir()
+        assert fetch_data("env:SALES_URL", downloads).read_bytes() == path.read_bytes()
+        assert len(read("env:SALES_URL")) == 60
+        assert data_source("env:SALES_URL") == f"{base}/sales.csv"
+        monkeypatch.setenv("SALES_URL", f"{base}/absent.csv?X-Amz-Signature=s3cr3t-sig")
+        refused(lambda: fetch_data("env:SALES_URL", tmp_path),
+                f"{base}/absent.csv: cannot download it: File not found")
+    finally:
+        server.shutdown()
+        server.server_close()
+    monkeypatch.delenv("SALES_URL")
+    refused(lambda: fetch_data("env:SALES_URL", tmp_path),
+            "env:SALES_URL: the environment variable SALES_URL is not set; export it with the "
+            "table's path or URL")
 
 
 def test_fetch_data_downloads_a_runs_uri(tmp_path):

@@ -10,6 +10,8 @@ import mlflow
 import pytest
 from mlflow.entities import RunStatus
 from mlflow.environment_variables import MLFLOW_EXPERIMENT_ID
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import PERMISSION_DENIED
 
 from grocery.config import load_config
 from grocery.errors import UserError
@@ -78,6 +80,17 @@ def test_step_run_tags_step_and_product_and_fails_on_a_user_error(tracking_store
     assert failed.info.status == RunStatus.to_string(RunStatus.FAILED)
     assert failed.data.tags[TAG_ERROR] == "the table has no date column"
 
+    # The tracking server refusing a request (as MLflow raises a 403) ends the run the same way.
+    denied = MlflowException("API request to endpoint /api/2.0/mlflow/model-versions/create "
+                             "failed with error code 403 != 200. Response body: 'Permission "
+                             "denied'", error_code=PERMISSION_DENIED)
+    with pytest.raises(UserError, match="refused to let you register a model version"), \
+            step_run(TRAIN, PRODUCT) as run:
+        raise denied
+    failed = mlflow.get_run(run.info.run_id)
+    assert failed.info.status == RunStatus.to_string(RunStatus.FAILED)
+    assert "register a model version" in failed.data.tags[TAG_ERROR]
+
     monkeypatch.setenv(MLFLOW_EXPERIMENT_ID.name, DEFAULT_EXPERIMENT_ID)
     with step_run(TRAIN, PRODUCT):
         pass
@@ -100,8 +113,8 @@ def test_fail_run_scratch_experiment_and_run_location(tracking_store):
     assert scratch_experiment(client, "scratch") == scratch
     assert client.get_experiment(scratch).tags[TAG_SCRATCH] == "true"
     run = client.create_run(scratch)
-    fail_run(client, run.info.run_id, "why it failed")
+    fail_run(client, run.info.run_id, "lost http://alice:s3cr3t@127.0.0.1:1/api")
     failed = client.get_run(run.info.run_id)
     assert failed.info.status == RunStatus.to_string(RunStatus.FAILED)
-    assert failed.data.tags[TAG_ERROR] == "why it failed"
+    assert failed.data.tags[TAG_ERROR] == "lost http://127.0.0.1:1/api"
     assert run_location(failed) == f"experiment {scratch} in {tracking_store.uri}"
