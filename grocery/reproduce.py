@@ -16,6 +16,7 @@ from pathlib import Path
 
 import mlflow
 from mlflow.entities import Run
+from mlflow.exceptions import ExecutionException
 from mlflow.tracking import MlflowClient
 
 from grocery.console import text_table
@@ -111,14 +112,19 @@ def rebuild(client: MlflowClient, project: Path, chain: Chain, parent: Run,
             env_manager: str) -> tuple[str, dict[str, float]]:
     """Run prepare and train of ``project`` with the chain's parameters beside ``parent``;
     return the new data digest and the new train metrics."""
-    experiment_id = parent.info.experiment_id
-    prepare = mlflow.run(str(project), PREPARE, parameters=prepare_parameters(chain),
-                         experiment_id=experiment_id, env_manager=env_manager)
-    train = mlflow.run(str(project), TRAIN,
-                       parameters={"data": prepared_uri(prepare.run_id), **train_parameters(chain)},
-                       experiment_id=experiment_id, env_manager=env_manager)
-    return (client.get_run(prepare.run_id).data.tags[TAG_DATA_DIGEST],
-            client.get_run(train.run_id).data.metrics)
+    def run(step: str, parameters: dict[str, str]) -> str:
+        try:
+            return mlflow.run(str(project), step, parameters=parameters,
+                              experiment_id=parent.info.experiment_id,
+                              env_manager=env_manager).run_id
+        except ExecutionException as error:  # its own error is above, in the step's output
+            raise UserError(f"the rebuild's {step} failed at commit {chain.git.commit}: "
+                            f"{error}") from None
+
+    prepare = run(PREPARE, prepare_parameters(chain))
+    train = run(TRAIN, {"data": prepared_uri(prepare), **train_parameters(chain)})
+    return (client.get_run(prepare).data.tags[TAG_DATA_DIGEST],
+            client.get_run(train).data.metrics)
 
 
 def compare(chain: Chain, data_digest: str, metrics: dict[str, float]) -> list[tuple]:
