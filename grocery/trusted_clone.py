@@ -53,12 +53,24 @@ def configured_locations(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
+def configured_ssh_command() -> str:
+    """The user's ``core.sshCommand`` (which ``GIT_SSH_COMMAND`` would override), or ``""``."""
+    try:
+        done = subprocess.run(["git", "config", "--get", "core.sshCommand"], text=True,
+                              capture_output=True, stdin=subprocess.DEVNULL, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip()
+
+
 def git_environment() -> dict[str, str]:
-    """This process's environment with every way git could ask for a password turned off."""
+    """This process's environment with every way git could ask for a password turned off:
+    no terminal prompt, no askpass helper, the user's own ssh command in batch mode."""
     env = dict(os.environ)
-    ssh = env.get("GIT_SSH_COMMAND") or "ssh"
-    env.update(GIT_TERMINAL_PROMPT="0", GIT_ASKPASS="", SSH_ASKPASS="",
-               GIT_SSH_COMMAND=f"{ssh} -o BatchMode=yes")
+    env.update(GIT_TERMINAL_PROMPT="0", GIT_ASKPASS="", SSH_ASKPASS="")
+    if env.get("GIT_SSH_COMMAND") or not env.get("GIT_SSH"):  # GIT_SSH takes no options
+        ssh = env.get("GIT_SSH_COMMAND") or configured_ssh_command() or "ssh"
+        env["GIT_SSH_COMMAND"] = f"{ssh} -o BatchMode=yes"
     return env
 
 

@@ -15,6 +15,7 @@ from grocery.trusted_clone import (
     checkout,
     checkout_locations,
     configured_locations,
+    git_environment,
     repository_key,
     trusted_source,
 )
@@ -186,3 +187,17 @@ def test_git_missing_from_path_is_one_line(repository, monkeypatch, tmp_path):
     assert one_line_error(str(repo), first) == (
         f"cannot check out {first} from {repo}: git is not installed or not on PATH; install "
         "git to rebuild a version from its commit")
+
+
+def test_git_runs_without_prompts_and_keeps_the_users_ssh_command(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("GIT_SSH_COMMAND", raising=False)
+    monkeypatch.delenv("GIT_SSH", raising=False)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
+    env = git_environment()
+    assert (env["GIT_TERMINAL_PROMPT"], env["GIT_ASKPASS"], env["SSH_ASKPASS"]) == ("0", "", "")
+    assert env["GIT_SSH_COMMAND"] == "ssh -o BatchMode=yes"
+    git(tmp_path, "config", "--global", "core.sshCommand", "ssh -i key")
+    assert git_environment()["GIT_SSH_COMMAND"] == "ssh -i key -o BatchMode=yes"
+    monkeypatch.setenv("GIT_SSH_COMMAND", "ssh -p 2222")
+    assert git_environment()["GIT_SSH_COMMAND"] == "ssh -p 2222 -o BatchMode=yes"
