@@ -5,7 +5,8 @@ and interval calibration are the model's configuration. It takes one table of hi
 future rows and answers one row per future day (see grocery/forecaster.py).
 
 The package itself never lets MLflow run this file: ``grocery.model_trust`` checks a version's
-files and builds a ``LoadedForecaster`` from them with the catalog's trusted types. MLflow runs it
+files and builds a ``LoadedForecaster`` from them with the catalog's trusted types (inside
+MLflow's ``PyFuncModel``, which checks the input against the signature). MLflow runs it
 only under ``mlflow models serve``, where the model's own list of trusted types is all there is
 (``verify`` checks that list against the catalog's first).
 """
@@ -42,7 +43,7 @@ class LoadedForecaster:
     calibration: IntervalCalibration
     spec: ForecastSpec
 
-    def predict(self, model_input: pd.DataFrame) -> pd.DataFrame:
+    def predict(self, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
         """History plus future rows in; date, forecast and its 80% and 95% bands out."""
         return forecast_table(self.model, self.calibration, self.spec, model_input)
 

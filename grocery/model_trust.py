@@ -22,10 +22,12 @@ import mlflow
 import skops.io
 import yaml
 from mlflow.entities.model_registry import ModelVersion
+from mlflow.models import Model
+from mlflow.pyfunc import PyFuncModel
 
 from grocery.config import pinned_requirements
 from grocery.errors import UserError
-from grocery.forecaster_model import LoadedForecaster, load_forecaster
+from grocery.forecaster_model import load_forecaster
 from grocery.logged_forecaster import MODEL_FILE, PACKAGE_DIR
 from grocery.names import ESTIMATOR_ARTIFACT
 
@@ -219,24 +221,31 @@ def refusal(folder: Path, trusted: Sequence[str]) -> str | None:
     return next((reason for check in checks if (reason := check()) is not None), None)
 
 
-def checked_forecaster(folder: Path, label: str, trusted: Sequence[str]) -> LoadedForecaster:
+def checked_model(folder: Path, label: str, trusted: Sequence[str]) -> PyFuncModel:
     """The model in ``folder`` built with the catalog's ``trusted`` types after ``refusal``
-    found nothing, or a UserError naming ``label`` and the reason."""
+    found nothing, or a UserError naming ``label`` and the reason.
+
+    The forecaster built here sits in MLflow's own ``PyFuncModel`` (its MLmodel read as YAML),
+    so inputs meet the signature exactly as with ``mlflow.pyfunc.load_model``.
+    """
     reason = refusal(folder, trusted)
     if reason is None:
         config = read_mlmodel(folder)["flavors"][PYFUNC]["config"]
         try:
-            return load_forecaster(config, folder / SKOPS_FILE, trusted)
+            forecaster = load_forecaster(config, folder / SKOPS_FILE, trusted)
         except Exception as error:  # checked files that still do not build are not ours
             reason = f"its files do not build a forecaster ({type(error).__name__})"
+        else:
+            meta = Model.load(str(folder))
+            return PyFuncModel(model_meta=meta, model_impl=forecaster, model_id=meta.model_id)
     raise UserError(f"{label} is refused: {reason}; {HELP}")
 
 
-def verified_forecaster(version: ModelVersion, trusted: Sequence[str]) -> LoadedForecaster:
+def verified_model(version: ModelVersion, trusted: Sequence[str]) -> PyFuncModel:
     """A registered version's files downloaded to a temporary folder, checked, then built with
     the catalog's ``trusted`` types; a UserError naming the version says why it is refused."""
     with tempfile.TemporaryDirectory(prefix="grocery-model-") as scratch:
         folder = Path(mlflow.artifacts.download_artifacts(
             artifact_uri=f"models:/{version.name}/{version.version}", dst_path=scratch))
-        return checked_forecaster(folder, version_label(version), trusted)
+        return checked_model(folder, version_label(version), trusted)
 
