@@ -33,6 +33,10 @@ GATE_PASSED = "passed"
 GATE_FAILED = "failed"
 GATE_NO_CHAMPION = "no-champion"
 GATE_NOT_COMPARABLE = "not-comparable"
+# An earlier version whose register run died undecided, passed over by the ones behind it.
+GATE_ABANDONED = "abandoned"
+# The gate could not read what it compares (the registry refused or failed): no alias moved.
+GATE_UNAVAILABLE = "unavailable"
 
 
 @dataclass(frozen=True)
@@ -100,12 +104,17 @@ def not_comparable(candidate: dict[str, float], champion_version: str,
                    error: Exception) -> GateDecision:
     """``challenger``: the champion's configuration cannot be backtested on the candidate's
     rows (its train run's records are gone or incomplete), so a person decides."""
-    first = (str(error).strip().splitlines() or ["unknown error"])[0]
     return GateDecision(
         ALIAS_CHALLENGER, GATE_NOT_COMPARABLE,
-        f"champion v{champion_version} cannot be backtested on these rows ({first}); move "
+        f"champion v{champion_version} cannot be backtested on these rows "
+        f"({first_line(error)}); move "
         f"@{ALIAS_CHAMPION} by hand if this version should replace it",
         candidate, None, champion_version)
+
+
+def first_line(error: BaseException) -> str:
+    """An error's first line, for a one-line reason."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def decision_tags(decision: GateDecision, rules: tuple[GateThreshold, ...],

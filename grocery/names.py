@@ -39,6 +39,8 @@ TAG_EXPERIMENT_REASON = "grocery.experiment_reason"
 # --- Every step run.
 TAG_STEP = "grocery.step"
 TAG_ERROR = "grocery.error"
+# The process that ends a run (grocery/liveness.py), so a later one can tell it died.
+TAG_PROCESS = "grocery.process"
 TAG_CODE_DIGEST = "grocery.code_digest"
 TAG_GIT_DIRTY = "grocery.git.dirty"
 TAG_GIT_REPO = "grocery.git.repo"

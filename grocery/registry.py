@@ -9,9 +9,11 @@ everything they do afterwards refers to that version even if an alias moves.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import mlflow
 import numpy as np
@@ -19,16 +21,29 @@ import pandas as pd
 from mlflow.entities import LifecycleStage, Run
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import (
+    INVALID_PARAMETER_VALUE,
+    RESOURCE_DOES_NOT_EXIST,
+    ErrorCode,
+)
 from mlflow.pyfunc import PyFuncModel
 from mlflow.tracking import MlflowClient
 
 from grocery import evaluation, training
 from grocery.config import Config, Product
 from grocery.dataset import continue_sales
-from grocery.errors import UserError
+from grocery.errors import UserError, lost_connection
 from grocery.forecaster import DIRECT, STRATEGIES
-from grocery.gate import GateDecision, apply_gate, not_comparable
+from grocery.gate import (
+    GATE_ABANDONED,
+    GATE_UNAVAILABLE,
+    GateDecision,
+    apply_gate,
+    first_line,
+    not_comparable,
+)
 from grocery.lineage import UNKNOWN
+from grocery.liveness import process_gone
 from grocery.model_inputs import Column
 from grocery.names import (
     ALIAS_CHAMPION,
@@ -36,12 +51,14 @@ from grocery.names import (
     TAG_DEPARTMENT,
     TAG_FORECAST_STRATEGY,
     TAG_GATE_DECISION,
+    TAG_GATE_REASON,
     TAG_GIT_COMMIT,
     TAG_HYPERPARAMETERS,
     TAG_MODEL_REFERENCE,
     TAG_MODEL_URI,
     TAG_MODEL_VERSION,
     TAG_PREPARE_RUN,
+    TAG_PROCESS,
     TAG_PRODUCT,
     TAG_PROJECT,
     TAG_REGISTER_RUN,
@@ -54,6 +71,7 @@ from grocery.names import (
     registered_model_name,
 )
 from grocery.prepared import SYNTHETIC, PreparedData, load_prepared, prepared_uri
+from grocery.tracking import fail_run
 from grocery.uris import public_uri
 
 _REFERENCE = re.compile(
@@ -233,39 +251,149 @@ def register_version(name: str, train_run: Run, product: Product,
 
 # --- The champion gate, applied to a new version.
 
+# How long a registration waits for an earlier one that is still deciding: an earlier register
+# run RUNNING longer than this since it started is taken for dead and its version passed over.
+GATE_WAIT_ENV = "GROCERY_GATE_WAIT_SECONDS"
+GATE_WAIT_SECONDS = 600.0
+_MISSING = ErrorCode.Name(RESOURCE_DOES_NOT_EXIST)
+_INVALID = ErrorCode.Name(INVALID_PARAMETER_VALUE)
+
+
+class GateUnavailable(UserError):
+    """The registry answered something other than "not found" (refused, a server error): the
+    gate cannot decide, so it fails closed and no alias moves."""
+
+
+def gate_wait_seconds() -> float:
+    """``$GROCERY_GATE_WAIT_SECONDS``, else 600: how long a register run may stay RUNNING
+    before the registrations behind it pass its version over."""
+    text = os.environ.get(GATE_WAIT_ENV, "").strip()
+    try:
+        seconds = float(text) if text else GATE_WAIT_SECONDS
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise UserError(f"{GATE_WAIT_ENV} must be a number of seconds >= 0, got {text!r}")
+    return seconds
+
+
+def not_found(error: MlflowException) -> bool:
+    """Whether ``error`` is the store saying a run, model or alias does not exist. MLflow 3.17's
+    SQL store, directly or behind ``mlflow server``, answers a missing alias with
+    INVALID_PARAMETER_VALUE "Registered model alias ... not found." and a missing run, model or
+    version with RESOURCE_DOES_NOT_EXIST (store/model_registry/sqlalchemy_store.py)."""
+    return error.error_code == _MISSING or (
+        error.error_code == _INVALID and "model alias" in error.message
+        and "not found" in error.message)
+
+
+def unavailable(error: MlflowException, what: str) -> GateUnavailable:
+    """The gate's one-line failure for a registry that would not say ``what``; a lost server
+    is not one of these (the caller re-raises it: exit 3)."""
+    return GateUnavailable(f"the champion gate cannot read {what} ({first_line(error)}); "
+                           "no alias moved")
+
+
 def current_champion(client: MlflowClient, name: str) -> ModelVersion | None:
-    """The version that holds ``champion``, or None."""
+    """The version that holds ``champion``; None only when the registry says there is none.
+    Any other failure raises (GateUnavailable, or the lost server's own error): the gate
+    fails closed rather than hand ``champion`` over without a comparison."""
     try:
         return client.get_model_version_by_alias(name, ALIAS_CHAMPION)
-    except MlflowException:
-        return None
+    except MlflowException as error:
+        if not_found(error):
+            return None
+        if lost_connection(error):
+            raise
+        raise unavailable(error, f"{name}@{ALIAS_CHAMPION}") from None
 
 
 def wait_for_earlier_decisions(client: MlflowClient, version: ModelVersion,
-                               timeout: float = 600, poll: float = 0.5) -> list[str]:
-    """Wait until every earlier version whose register run is still running has its decision.
+                               timeout: float | None = None, poll: float = 0.5) -> list[str]:
+    """Wait until every earlier version has its decision or is abandoned; the abandoned ones.
 
     Version numbers are handed out atomically by the registry, so deciding in version order
     makes concurrent registrations end as if they had come one after another: each compares
-    itself with the champion its predecessors left. Returns the versions still undecided when
-    ``timeout`` ran out (their register runs died without ending), which are then passed over.
+    itself with the champion its predecessors left. An earlier version whose register run can
+    no longer decide (see ``earlier_registration``) is tagged ``gate_decision=abandoned`` and
+    passed over, so the wait is bounded by ``timeout`` (``gate_wait_seconds()``).
     """
-    deadline = time.monotonic() + timeout
+    timeout = gate_wait_seconds() if timeout is None else timeout
+    passed_over: list[str] = []
     while True:
-        pending = []
+        pending = 0
         for other in client.search_model_versions(f"name = '{version.name}'"):
             register_run = other.tags.get(TAG_REGISTER_RUN)
-            if (int(other.version) < int(version.version) and register_run
-                    and TAG_GATE_DECISION not in other.tags
-                    and client.get_run(register_run).info.status == "RUNNING"):
-                pending.append(str(other.version))
-        if not pending or time.monotonic() > deadline:
-            return pending
+            if (int(other.version) >= int(version.version) or not register_run
+                    or TAG_GATE_DECISION in other.tags):
+                continue
+            earlier = earlier_registration(client, other, register_run, timeout)
+            pending += earlier.deciding
+            if earlier.abandoned:
+                abandon(client, other, earlier.abandoned, earlier.dead)
+                passed_over.append(str(other.version))
+        if not pending:
+            return sorted(passed_over, key=int)
         time.sleep(poll)
 
 
-def record_decision(client: MlflowClient, version: ModelVersion, decision: str) -> None:
-    """Mark ``version`` as decided, for the registrations queued behind it."""
+class EarlierRegistration(NamedTuple):
+    """An undecided earlier version's register run: still deciding, or why it never will and
+    whether its process is provably dead (neither for a run that ended FINISHED)."""
+
+    deciding: bool
+    abandoned: str = ""
+    dead: bool = False
+
+
+def earlier_registration(client: MlflowClient, version: ModelVersion, run_id: str,
+                         timeout: float) -> EarlierRegistration:
+    """Whether ``version``'s register run ``run_id`` may still decide it. It never will when
+    the run is gone or deleted, ended FAILED or KILLED, its process is dead, or it has been
+    RUNNING for more than ``timeout`` seconds."""
+    try:
+        run = client.get_run(run_id)
+    except MlflowException as error:
+        if not_found(error):
+            return EarlierRegistration(False, f"its register run {run_id} is not in this "
+                                              "tracking store")
+        if lost_connection(error):
+            raise
+        raise unavailable(error, f"register run {run_id}") from None
+    if run.info.lifecycle_stage == LifecycleStage.DELETED:
+        return EarlierRegistration(False, f"its register run {run_id} is deleted")
+    status = run.info.status
+    if status == "FINISHED":  # registered by hand or before the gate recorded decisions
+        return EarlierRegistration(False)
+    if status != "RUNNING":
+        decided = client.get_model_version(version.name, version.version)  # ended after deciding?
+        return EarlierRegistration(False, "" if TAG_GATE_DECISION in decided.tags else
+                                   f"its register run {run_id} ended {status} without a decision")
+    if process_gone(run.data.tags.get(TAG_PROCESS)):
+        return EarlierRegistration(False, f"its register run {run_id} is RUNNING but its process "
+                                          "is gone", dead=True)
+    age = time.time() - run.info.start_time / 1000
+    if age > timeout:
+        return EarlierRegistration(False, f"its register run {run_id} has been RUNNING for "
+                                          f"{age:.0f} s, more than {GATE_WAIT_ENV}={timeout:g}")
+    return EarlierRegistration(True)
+
+
+def abandon(client: MlflowClient, version: ModelVersion, reason: str, dead: bool) -> None:
+    """Tag ``version`` abandoned with the reason; a register run whose process is provably
+    ``dead`` is ended FAILED too, so the store shows nothing RUNNING that is not running."""
+    record_decision(client, version, GATE_ABANDONED, reason)
+    if dead:
+        fail_run(client, version.tags[TAG_REGISTER_RUN],
+                 f"its process ended without ending the run; version {version.version} "
+                 f"{GATE_ABANDONED}")
+
+
+def record_decision(client: MlflowClient, version: ModelVersion, decision: str,
+                    reason: str | None = None) -> None:
+    """Mark ``version`` as decided (and why), for the registrations queued behind it."""
+    if reason is not None:
+        client.set_model_version_tag(version.name, version.version, TAG_GATE_REASON, reason)
     client.set_model_version_tag(version.name, version.version, TAG_GATE_DECISION, decision)
 
 
@@ -301,7 +429,11 @@ def version_configuration(client: MlflowClient, version: ModelVersion) -> Traine
         raise UserError(f"version {version.version} has no {TAG_TRAIN_RUN} tag")
     try:
         run = client.get_run(run_id)
-    except MlflowException:
+    except MlflowException as error:
+        if not not_found(error):  # the store failing is not the record missing: fail closed
+            if lost_connection(error):
+                raise
+            raise unavailable(error, f"train run {run_id}") from None
         raise UserError(f"its train run {run_id} is not in this tracking store") from None
     if run.info.lifecycle_stage == LifecycleStage.DELETED:
         raise UserError(f"its train run {run_id} is deleted")
@@ -332,6 +464,8 @@ def gate_version(client: MlflowClient, version: ModelVersion, config: Config,
         try:
             champion_scores = backtest_scores(
                 config, version_configuration(client, champion), table, prepared)
+        except GateUnavailable:
+            raise
         except UserError as error:
             decision = not_comparable(candidate_scores, str(champion.version), error)
         else:
@@ -339,6 +473,22 @@ def gate_version(client: MlflowClient, version: ModelVersion, config: Config,
                                   str(champion.version))
     client.set_registered_model_alias(version.name, decision.alias, version.version)
     return decision
+
+
+def decide_version(client: MlflowClient, version: ModelVersion, config: Config,
+                   candidate: TrainedConfiguration, table: pd.DataFrame,
+                   prepared: PreparedData) -> tuple[GateDecision, list[str]]:
+    """The gate's decision on a new version, taken in version order (after every earlier one
+    is decided or abandoned), and the versions passed over. A registry that fails the gate
+    leaves the version registered, no alias moved, the reason on the version."""
+    try:
+        passed_over = wait_for_earlier_decisions(client, version)
+        decision = gate_version(client, version, config, candidate, table, prepared)
+    except GateUnavailable as error:
+        record_decision(client, version, GATE_UNAVAILABLE, str(error))
+        raise
+    record_decision(client, version, decision.decision)
+    return decision, passed_over
 
 
 # --- The data behind a version, and the days after it.

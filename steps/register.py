@@ -16,7 +16,15 @@ from grocery import registry, training
 from grocery.config import load_config
 from grocery.errors import exit_on_user_error
 from grocery.gate import decision_metrics, decision_tags
-from grocery.names import REGISTER, TAG_DEPARTMENT, TAG_PREPARE_RUN, TAG_PRODUCT, TAG_TRAIN_RUN
+from grocery.liveness import process_identity
+from grocery.names import (
+    REGISTER,
+    TAG_DEPARTMENT,
+    TAG_PREPARE_RUN,
+    TAG_PROCESS,
+    TAG_PRODUCT,
+    TAG_TRAIN_RUN,
+)
 from grocery.prepared import load_prepared, prepared_uri
 from grocery.tracking import run_location, step_run
 
@@ -32,6 +40,9 @@ def main() -> None:
     config = load_config()
     client = MlflowClient()
     with step_run(REGISTER) as run:
+        # Recorded before the version exists: a registration queued behind this one can then
+        # tell when this process is dead (grocery/liveness.py).
+        mlflow.set_tag(TAG_PROCESS, process_identity())
         train_run = registry.finished_train_run(client, args.train_run_id)
         tags = train_run.data.tags
         product = config.find_product(tags[TAG_PRODUCT], tags.get(TAG_DEPARTMENT, ""))
@@ -42,11 +53,8 @@ def main() -> None:
         table = training.full_table(train, validation, prepared)
         name = registry.ensure_registered_model(client, config, product)
         version = registry.register_version(name, train_run, product, run.info.run_id)
-        # Decided in version order: each registration meets the champion its predecessors left.
-        passed_over = registry.wait_for_earlier_decisions(client, version)
-        decision = registry.gate_version(client, version, config, configuration, table,
-                                         prepared)
-        registry.record_decision(client, version, decision.decision)
+        decision, passed_over = registry.decide_version(client, version, config,
+                                                        configuration, table, prepared)
 
         mlflow.set_tags({**registry.reference_tags(version),
                          **decision_tags(decision, config.gate, passed_over)})

@@ -4,21 +4,35 @@ train run's model with its lineage tags, and the champion gate moving the alias.
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
 from sklearn.linear_model import LinearRegression
 
 from grocery import registry
 from grocery.config import load_config
 from grocery.dataset import continue_sales, simulate_sales, split_sales
-from grocery.errors import UserError
+from grocery.errors import UserError, lost_connection
 from grocery.evaluation import SCORES, model_backtest, scores
 from grocery.forecaster import DIRECT
-from grocery.gate import GATE_FAILED, GATE_NO_CHAMPION, GATE_NOT_COMPARABLE, GATE_PASSED
+from grocery.gate import (
+    GATE_ABANDONED,
+    GATE_FAILED,
+    GATE_NO_CHAMPION,
+    GATE_NOT_COMPARABLE,
+    GATE_PASSED,
+)
+from grocery.liveness import process_identity
 from grocery.model_inputs import Column
 from grocery.names import (
     ALIAS_CHALLENGER,
@@ -26,14 +40,17 @@ from grocery.names import (
     PREPARE,
     TAG_DATA_DIGEST,
     TAG_DEPARTMENT,
+    TAG_ERROR,
     TAG_FORECAST_STRATEGY,
     TAG_GATE_DECISION,
+    TAG_GATE_REASON,
     TAG_GIT_COMMIT,
     TAG_HYPERPARAMETERS,
     TAG_MODEL_REFERENCE,
     TAG_MODEL_URI,
     TAG_MODEL_VERSION,
     TAG_PREPARE_RUN,
+    TAG_PROCESS,
     TAG_PRODUCT,
     TAG_PROJECT,
     TAG_REGISTER_RUN,
@@ -53,6 +70,7 @@ from grocery.prepared import (
 )
 from grocery.registry import MODEL_PARAM, SEED_PARAM, ModelRef, parse_model_ref, product_model_ref
 from grocery.training import forecast_spec, full_table
+from tests.conftest import PROJECT_DIR
 
 CONFIG = load_config()
 PRODUCT = next(iter(CONFIG.products.values()))
@@ -369,11 +387,142 @@ def test_an_earlier_undecided_registration_is_waited_for_then_passed_over(
         tracking_store, weak_run):
     client = tracking_store.client
     name = registry.ensure_registered_model(client, CONFIG, PRODUCT)
-    register_run = client.create_run(weak_run.info.experiment_id)  # still RUNNING
+    register_run = client.create_run(weak_run.info.experiment_id)  # still RUNNING, no process
     earlier = mlflow.register_model(weak_run.data.tags[TAG_MODEL_URI], name,
                                     tags={TAG_REGISTER_RUN: register_run.info.run_id})
     later = register(client, weak_run)
-    assert registry.wait_for_earlier_decisions(client, later, timeout=0.2, poll=0.05) == [
+    started = time.monotonic()
+    assert registry.wait_for_earlier_decisions(client, later, timeout=1, poll=0.05) == [
         str(earlier.version)]
+    assert time.monotonic() - started < 10  # until it had been RUNNING for over a second
+    tags = client.get_model_version(name, earlier.version).tags
+    assert tags[TAG_GATE_DECISION] == GATE_ABANDONED
+    assert tags[TAG_GATE_REASON].endswith(f"s, more than {registry.GATE_WAIT_ENV}=1")
     registry.record_decision(client, earlier, GATE_PASSED)
     assert registry.wait_for_earlier_decisions(client, later, timeout=0.2, poll=0.05) == []
+
+
+def pending_version(client, run, register_run_id: str):
+    """A version of ``run``'s model whose register run is ``register_run_id``, undecided."""
+    name = registry.ensure_registered_model(client, CONFIG, PRODUCT)
+    return mlflow.register_model(run.data.tags[TAG_MODEL_URI], name,
+                                 tags={TAG_REGISTER_RUN: register_run_id})
+
+
+def test_a_version_whose_register_run_cannot_decide_is_abandoned_at_once(tracking_store,
+                                                                         weak_run):
+    client = tracking_store.client
+    experiment_id = weak_run.info.experiment_id
+    deleted, failed, killed = (client.create_run(experiment_id) for _ in range(3))
+    client.delete_run(deleted.info.run_id)
+    client.set_terminated(failed.info.run_id, "FAILED")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    client.set_tag(killed.info.run_id, TAG_PROCESS, process_identity(dead.pid))
+    says = {"0" * 32: "is not in this tracking store", deleted.info.run_id: "is deleted",
+            failed.info.run_id: "ended FAILED without a decision",
+            killed.info.run_id: "is RUNNING but its process is gone"}
+    versions = [pending_version(client, weak_run, run_id) for run_id in says]
+    later = register(client, weak_run)
+    started = time.monotonic()
+    passed_over = registry.wait_for_earlier_decisions(client, later, timeout=600)
+    assert time.monotonic() - started < 10
+    assert {str(v.version) for v in versions} <= set(passed_over)
+    for version, (run_id, reason) in zip(versions, says.items(), strict=True):
+        tags = client.get_model_version(version.name, version.version).tags
+        assert tags[TAG_GATE_DECISION] == GATE_ABANDONED
+        assert tags[TAG_GATE_REASON] == f"its register run {run_id} {reason}"
+    ended = client.get_run(killed.info.run_id)  # provably dead: no longer shown RUNNING
+    assert ended.info.status == "FAILED" and GATE_ABANDONED in ended.data.tags[TAG_ERROR]
+
+
+def test_the_wait_is_configurable(monkeypatch):
+    monkeypatch.delenv(registry.GATE_WAIT_ENV, raising=False)
+    assert registry.gate_wait_seconds() == 600
+    monkeypatch.setenv(registry.GATE_WAIT_ENV, "2.5")
+    assert registry.gate_wait_seconds() == 2.5
+    for bad in ("soon", "-1", "nan", "inf"):
+        monkeypatch.setenv(registry.GATE_WAIT_ENV, bad)
+        with pytest.raises(UserError, match=f"{registry.GATE_WAIT_ENV} must be a number"):
+            registry.gate_wait_seconds()
+
+
+def test_a_register_run_killed_mid_wait_holds_up_no_later_registration(
+        tracking_store, weak_run, prepared_table):
+    client = tracking_store.client
+    name = registry.ensure_registered_model(client, CONFIG, PRODUCT)
+    # An earlier registration still deciding, in a live process (this one): the step waits.
+    deciding = client.create_run(weak_run.info.experiment_id,
+                                 tags={TAG_PROCESS: process_identity()})
+    earlier = pending_version(client, weak_run, deciding.info.run_id)
+    step = subprocess.Popen(
+        [sys.executable, "-m", "steps.register", "--train-run-id", weak_run.info.run_id],
+        cwd=PROJECT_DIR, env=tracking_store.env(MLFLOW_EXPERIMENT_ID=weak_run.info.experiment_id),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while (len(client.search_model_versions(f"name = '{name}'")) <= int(earlier.version)
+           and step.poll() is None and time.monotonic() < deadline):
+        time.sleep(0.2)
+    time.sleep(1)  # waiting for the earlier decision now
+    step.send_signal(signal.SIGKILL)
+    assert step.wait() == -signal.SIGKILL
+    killed = client.get_model_version(name, str(int(earlier.version) + 1))
+    assert TAG_GATE_DECISION not in killed.tags
+    assert client.get_run(killed.tags[TAG_REGISTER_RUN]).info.status == "RUNNING"
+
+    registry.record_decision(client, earlier, GATE_FAILED)  # the earlier one ends as usual
+    client.set_terminated(deciding.info.run_id)
+    started = time.monotonic()
+    later = register(client, weak_run)
+    decision, passed_over = registry.decide_version(
+        client, later, CONFIG, registry.trained_configuration(weak_run), *prepared_table)
+    assert time.monotonic() - started < 60  # not the 600 s the dead run would have cost
+    assert passed_over[-1:] == [str(killed.version)]
+    assert client.get_model_version(name, killed.version).tags[TAG_GATE_DECISION] == \
+        GATE_ABANDONED
+    assert client.get_model_version(name, later.version).tags[TAG_GATE_DECISION] == \
+        decision.decision
+    assert client.get_run(killed.tags[TAG_REGISTER_RUN]).info.status == "FAILED"
+
+
+# --- The gate fails closed: only "not found" means there is no champion.
+
+class Refusing(BaseHTTPRequestHandler):
+    """A tracking server's front that refuses every request, as a server does a user without
+    the permission (MLflow's basic-auth answers 403 with this body)."""
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        body = json.dumps({"error_code": "PERMISSION_DENIED",
+                           "message": "Permission denied"}).encode()
+        self.send_response(403)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_only_a_missing_alias_means_no_champion(tracking_store, weak_run, monkeypatch):
+    client = tracking_store.client
+    name = registry.ensure_registered_model(client, CONFIG, PRODUCT)
+    client.delete_registered_model_alias(name, ALIAS_CHAMPION)
+    assert registry.current_champion(client, name) is None  # INVALID_PARAMETER_VALUE
+    assert registry.current_champion(client, "never-registered") is None  # RESOURCE_DOES_NOT_EXIST
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        refused = MlflowClient(tracking_uri=f"http://127.0.0.1:{server.server_port}")
+        with pytest.raises(registry.GateUnavailable,
+                           match=rf"cannot read {name}@champion \(PERMISSION_DENIED"):
+            registry.current_champion(refused, name)
+    finally:
+        server.shutdown()
+        server.server_close()
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    lost = MlflowClient(tracking_uri=f"http://127.0.0.1:{server.server_port}")
+    with pytest.raises(MlflowException) as raised:  # not "no champion": exit 3 in a step
+        registry.current_champion(lost, name)
+    assert lost_connection(raised.value) is not None
