@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
 from mlflow.tracking import MlflowClient
 
 from grocery.config import Config, Product, load_config
@@ -35,7 +37,7 @@ from grocery.names import (
 )
 from grocery.own_data import read_own_table
 from grocery.roles import parse_known_ahead
-from grocery.tracking import ensure_experiment
+from grocery.tracking import artifact_location, ensure_experiment
 
 # MLflow keeps tag values up to this length; the digest decides, the text is for people.
 _MAX_TAG = 5000
@@ -125,24 +127,58 @@ def synthetic_schema() -> list[list[str]]:
     return data_schema(generate_sales(generator, 8, "2023-10-03", 0), TARGET, DATE)
 
 
+# A pipeline that loses the race for a fresh experiment chooses again; each loss means another
+# pipeline created an experiment meanwhile, so a few rounds always settle.
+_CLAIM_ROUNDS = 5
+
+
 def route_run(client: MlflowClient, catalog: Config, product: Product,
               schema: list[list[str]], family: str) -> tuple[str, ExperimentChoice]:
     """The id of the experiment a pipeline of ``schema`` and ``family`` runs in, by the rule,
-    created (with the product's tags and the rule's) or claimed on first use."""
+    created with the product's tags and the rule's in one call, or claimed on first use.
+
+    Creating a fresh experiment is the claim: names are unique, so of two pipelines racing for
+    one, the other's creation fails and it chooses again, now seeing what the winner holds.
+    """
     def tags_of(name: str) -> dict[str, str] | None:
         found = client.get_experiment_by_name(name)
         return None if found is None else dict(found.tags)
 
-    choice = choose_experiment(product.experiment, schema, family, tags_of)
-    experiment_id = ensure_experiment(client, catalog,
-                                      dataclasses.replace(product, experiment=choice.name))
-    if _holds(tags_of(choice.name)) is None:
-        tags = dict(choice.tags)
-        if choice.name != product.experiment:
-            tags[TAG_EXPERIMENT_REASON] = choice.reason  # why this sibling exists
-        for key, value in tags.items():
-            client.set_experiment_tag(experiment_id, key, value)
-    return experiment_id, choice
+    for _ in range(_CLAIM_ROUNDS):
+        choice = choose_experiment(product.experiment, schema, family, tags_of)
+        tags = rule_tags(choice, product)
+        if tags_of(choice.name) is None and not create_claimed(client, catalog, product,
+                                                               choice.name, tags):
+            continue
+        experiment_id = ensure_experiment(client, catalog,
+                                          dataclasses.replace(product, experiment=choice.name))
+        if _holds(tags_of(choice.name)) is None:  # made by hand, without the rule's tags
+            for key, value in tags.items():
+                client.set_experiment_tag(experiment_id, key, value)
+        return experiment_id, choice
+    raise RuntimeError(f"no experiment for {product.name} after {_CLAIM_ROUNDS} rounds of "
+                       "other pipelines creating them")
+
+
+def rule_tags(choice: ExperimentChoice, product: Product) -> dict[str, str]:
+    """The rule's tags for ``choice``, with why it exists when it is a sibling."""
+    if choice.name == product.experiment:
+        return dict(choice.tags)
+    return {**choice.tags, TAG_EXPERIMENT_REASON: choice.reason}
+
+
+def create_claimed(client: MlflowClient, catalog: Config, product: Product, name: str,
+                   tags: dict[str, str]) -> bool:
+    """Create experiment ``name`` holding the product's tags and the rule's ``tags`` at once;
+    False when another pipeline created it first."""
+    try:
+        client.create_experiment(name, artifact_location=artifact_location(name),
+                                 tags={**catalog.experiment_tags(product), **tags})
+    except MlflowException as error:
+        if error.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
+            raise
+        return False
+    return True
 
 
 def input_schema(args: argparse.Namespace) -> tuple[list[list[str]], str | None]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from argparse import Namespace
 
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow.tracking import MlflowClient
 
 from grocery.config import load_config
 from grocery.dataset import content_digest
@@ -17,6 +20,7 @@ from grocery.experiments import (
     experiment_tags,
     input_schema,
     route_run,
+    schema_digest,
     synthetic_schema,
 )
 from grocery.names import (
@@ -94,6 +98,40 @@ def test_route_run_claims_the_product_experiment_then_a_sibling_per_family(track
     assert moved.tags[TAG_EXPERIMENT_REASON].startswith(f"{product.experiment} holds other runs")
     assert route_run(client, CATALOG, product, SCHEMA, other)[0] == sibling
     assert client.get_experiment(first).tags[TAG_EXPERIMENT_FAMILY] == family
+
+
+def test_two_pipelines_racing_for_a_fresh_experiment_each_land_where_the_rule_says(
+        tracking_store):
+    """Two pipelines with different schemas start at once, each with its own client (as two
+    processes would), for a few fresh product experiments: one claims each, the other goes to
+    the sibling its schema calls for."""
+    family = next(iter(CATALOG.models.values())).family
+    base = next(iter(CATALOG.products.values()))
+    for round_ in range(4):
+        product = dataclasses.replace(base, experiment=f"Race_{round_}_Models")
+        start = threading.Barrier(2)
+        routed: dict[str, str] = {}
+
+        def pipeline(schema, product=product, start=start, routed=routed):
+            client = MlflowClient(tracking_uri=tracking_store.uri)
+            start.wait()
+            routed[schema_digest(schema)] = route_run(client, CATALOG, product, schema,
+                                                      family)[0]
+
+        threads = [threading.Thread(target=pipeline, args=(schema,)) for schema in (SCHEMA, WIDER)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        client = tracking_store.client
+        held = client.get_experiment_by_name(product.experiment).tags
+        winner = held[TAG_EXPERIMENT_SCHEMA_DIGEST]
+        (loser,) = set(routed) - {winner}
+        assert routed[winner] == client.get_experiment_by_name(product.experiment).experiment_id
+        sibling = client.get_experiment(routed[loser])
+        assert sibling.name == f"{product.experiment}-schema-{loser}"
+        assert sibling.tags[TAG_EXPERIMENT_SCHEMA_DIGEST] == loser
+        assert CATALOG.experiment_tags(product).items() <= sibling.tags.items()
 
 
 def pipeline_args(data: str = "", target: str = "demand", day: str = "date") -> Namespace:
