@@ -30,7 +30,7 @@ from grocery.tracking import run_location, step_run
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, allow_abbrev=False)
     parser.add_argument("--train-run-id", required=True)
     return parser.parse_args()
 
