@@ -30,7 +30,7 @@ from mlflow.pyfunc import PyFuncModel
 from mlflow.tracking import MlflowClient
 
 from grocery import evaluation, training
-from grocery.config import Config, Product
+from grocery.config import Config, Product, load_config
 from grocery.dataset import continue_sales
 from grocery.errors import UserError, lost_connection
 from grocery.forecaster import DIRECT, STRATEGIES
@@ -45,6 +45,7 @@ from grocery.gate import (
 from grocery.lineage import UNKNOWN
 from grocery.liveness import process_gone
 from grocery.model_inputs import Column
+from grocery.model_trust import verified_model, version_label
 from grocery.names import (
     ALIAS_CHAMPION,
     TAG_DATA_DIGEST,
@@ -183,8 +184,16 @@ def input_columns(version: ModelVersion) -> list[Column]:
 
 
 def load_model(version: ModelVersion) -> PyFuncModel:
-    """The version as a pyfunc model."""
-    return mlflow.pyfunc.load_model(version_uri(version))
+    """The version as a forecaster, built from its files only once they proved to be what the
+    package writes, its skops file read with the catalog's trusted types for its model
+    (grocery.model_trust); MLflow never runs the model's own code."""
+    config = load_config()
+    try:
+        choice = config.model(version_configuration(MlflowClient(), version).model)
+    except UserError as error:
+        raise UserError(f"{version_label(version)} is refused: it is not traceable to a catalog "
+                        f"model whose reviewed skops types apply ({error})") from None
+    return verified_model(version, config.trusted_types(choice))
 
 
 # --- Registering a train run's model as a new version.
