@@ -2,9 +2,9 @@
 
 Prepares the same data (synthetic sales, the backtest's days as validation, frequency and
 column roles), judges the default model by the same rolling-origin backtest against the same
-baselines, fits it on all the data, logs the same params, metrics and forecaster model, and
-registers it, with no `mlflow run`, no step processes, no cache, no dataset inputs, pictures or
-champion gate.
+baselines, fits it on all the data, logs the same prepared data, dataset inputs, params, metrics,
+pictures and forecaster model, and registers it, with no `mlflow run`, no step processes and no
+cache. (The champion gate of a product's first version compares with nothing.)
 
     .venv/bin/python -m bench.floor [product]
 """
@@ -23,8 +23,16 @@ from grocery.experiments import data_schema
 from grocery.forecaster import fit_forecaster
 from grocery.logged_forecaster import log_forecaster
 from grocery.modeling import resolve_hyperparameters
+from grocery.names import logged_model_name
 from grocery.own_data import forecast_task
-from grocery.prepared import PreparedData, describe
+from grocery.prepared import (
+    EVALUATION,
+    PreparedData,
+    datasets,
+    describe,
+    log_datasets,
+    log_prepared,
+)
 from grocery.prepared import forecast_task as task_fields
 
 # The pipeline's defaults (MLproject's prepare parameters).
@@ -56,11 +64,16 @@ def main(product_name: str) -> None:
         backtest = run_backtest(choice, params, table, spec, record.folds)
         metrics = backtest_metrics(backtest, training.noise_floor_of(record))
         model = fit_forecaster(choice, params, table, spec)
-        training.log_estimator_params(model, {})
-        mlflow.log_metrics(metrics)
-        training.log_by_horizon(backtest)
+        inputs = datasets(sales.train, sales.validation, record,
+                          log_prepared(sales.train, sales.validation, record))
+        log_datasets(run.info.run_id, inputs)
         info = log_forecaster(model, backtest.calibration, spec, table,
-                              config.trusted_types(choice))
+                              config.trusted_types(choice),
+                              logged_model_name(product.name, choice.name), params)
+        training.log_results(
+            run, training.scored_metrics(metrics, backtest, info.model_id, inputs[EVALUATION]),
+            training.estimator_params(model, {}), {})
+        training.log_plots(backtest, table, spec, f"{product.name}, {choice.name}")
         mlflow.register_model(info.model_uri, product.registered_model)
 
 

@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline
 from grocery.config import PROJECT_DIR, pinned_requirements
 from grocery.forecaster import ForecastSpec, forecast_table
 from grocery.intervals import IntervalCalibration
-from grocery.names import ESTIMATOR_ARTIFACT, FORECASTER_MODEL
+from grocery.names import ESTIMATOR_ARTIFACT
 from grocery.signature import forecast_signature
 
 PACKAGE_DIR = PROJECT_DIR / "grocery"
@@ -62,16 +62,19 @@ def checked_skops_file(model: Pipeline, folder: Path, trusted_types: list[str]) 
 
 
 def log_forecaster(model: Pipeline, calibration: IntervalCalibration, spec: ForecastSpec,
-                   table: pd.DataFrame, trusted_types: list[str]) -> ModelInfo:
-    """Log the fitted forecaster under the active run, with its history-plus-future signature
-    and input example, the pinned requirements and the package's code."""
+                   table: pd.DataFrame, trusted_types: list[str], name: str = "forecaster",
+                   params: dict | None = None) -> ModelInfo:
+    """Log the fitted forecaster under the active run as the logged model ``name`` with its
+    hyperparameters ``params``, its history-plus-future signature and input example, the pinned
+    requirements and the package's code."""
     example = example_input(table, spec)
     output = forecast_table(model, calibration, spec, example)
     with tempfile.TemporaryDirectory() as folder:
         code = Path(folder) / PACKAGE_DIR.name
         shutil.copytree(PACKAGE_DIR, code, ignore=shutil.ignore_patterns("__pycache__"))
         return mlflow.pyfunc.log_model(
-            name=FORECASTER_MODEL,
+            name=name,
+            params=params,
             python_model=str(MODEL_FILE),
             artifacts={ESTIMATOR_ARTIFACT: str(checked_skops_file(model, Path(folder),
                                                                   trusted_types))},

@@ -99,14 +99,22 @@ TAG_REPRODUCE_COMMIT = "reproduce.commit"
 TAG_REPRODUCE_EQUAL = "reproduce.equal"
 
 # --- Artifacts of a logged forecaster (grocery/logged_forecaster.py, forecaster_model.py).
-FORECASTER_MODEL = "model"  # the logged model's name within its train run
 ESTIMATOR_ARTIFACT = "estimator"  # the skops file of the fitted feature steps and estimator
+
+
+def logged_model_name(product: str, model: str) -> str:
+    """A logged forecaster's name: what it forecasts and which catalog model, e.g.
+    ``apples-ridge`` (``mlflow.search_logged_models`` lists models by it)."""
+    return f"{product}-{model}"
+
 
 # --- Steps and the runs that hold them.
 PREPARE, TRAIN, REGISTER = "prepare", "train", "register"
 STEPS = (PREPARE, TRAIN, REGISTER)
 # Entry points that read a registered model; their runs carry these as `grocery.step`.
 PREDICT, LINEAGE = "predict", "lineage"
+# The entry point that checks a version is what the package writes (grocery/model_trust.py).
+VERIFY = "verify"
 # A product's pipeline: its parent run, the `pipeline` entry point, the `grocery.step` value.
 PIPELINE = "pipeline"
 ALL_PRODUCTS = "all"

@@ -16,7 +16,11 @@ from typing import Any
 import mlflow
 import pandas as pd
 from mlflow.data.dataset_source import DatasetSource
+from mlflow.data.pandas_dataset import PandasDataset
+from mlflow.entities import DatasetInput, InputTag
 from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
 from grocery.config import Product
 from grocery.dataset import DATE, TARGET, SplitSales, combined_digest, content_digest
@@ -42,7 +46,10 @@ VALIDATION_FILE = "validation.parquet"
 META_FILE = "prepare.json"
 SYNTHETIC = "synthetic"  # the data source of the catalog's generated sales
 # The dataset contexts of a run's inputs, and the file each one is read from.
-TRAINING, VALIDATION = "training", "validation"
+TRAINING, VALIDATION, EVALUATION = "training", "validation", "evaluation"
+SPLIT_CONTEXTS = (TRAINING, VALIDATION)  # what prepare logs; train adds the backtest's table
+# A dataset's name after its product: apples-training, apples-validation, apples-backtest.
+DATASET_NAMES = {TRAINING: TRAINING, VALIDATION: VALIDATION, EVALUATION: "backtest"}
 FILES = {TRAINING: TRAIN_FILE, VALIDATION: VALIDATION_FILE}
 
 
@@ -176,19 +183,29 @@ def load_prepared(uri: str) -> tuple[pd.DataFrame, pd.DataFrame, PreparedData]:
     )
 
 
-def log_datasets(train: pd.DataFrame, validation: pd.DataFrame, prepared: PreparedData,
-                 data_uri: str) -> None:
-    """Log train and validation as the active run's dataset inputs, each with its digest and
-    its file under ``data_uri`` as source (prepare and train both record them)."""
-    for context, frame in ((TRAINING, train), (VALIDATION, validation)):
-        dataset = mlflow.data.from_pandas(
-            frame,
-            source=RunArtifactDatasetSource(f"{data_uri.rstrip('/')}/{FILES[context]}"),
-            targets=prepared.target,
-            name=f"{prepared.product}-{context}",
-            digest=prepared.digests[context],
-        )
-        mlflow.log_input(dataset, context=context)
+def datasets(train: pd.DataFrame, validation: pd.DataFrame, prepared: PreparedData,
+             data_uri: str) -> dict[str, PandasDataset]:
+    """Train, validation and the backtest's table (every prepared row, which train's metrics
+    are scored on) as MLflow datasets, by context, each with its digest and its file under
+    ``data_uri`` as source."""
+    folder = data_uri.rstrip("/")
+    frames = {TRAINING: (train, prepared.digests[TRAINING], f"{folder}/{FILES[TRAINING]}"),
+              VALIDATION: (validation, prepared.digests[VALIDATION],
+                           f"{folder}/{FILES[VALIDATION]}"),
+              EVALUATION: (pd.concat([train, validation], ignore_index=True),
+                           prepared.data_digest, folder)}
+    return {context: mlflow.data.from_pandas(
+                frame, source=RunArtifactDatasetSource(uri), targets=prepared.target,
+                name=f"{prepared.product}-{DATASET_NAMES[context]}", digest=digest)
+            for context, (frame, digest, uri) in frames.items()}
+
+
+def log_datasets(run_id: str, logged: dict[str, PandasDataset]) -> None:
+    """Log ``logged`` (context -> dataset) as run ``run_id``'s inputs, in one request."""
+    MlflowClient().log_inputs(run_id, datasets=[
+        DatasetInput(dataset._to_mlflow_entity(),
+                     tags=[InputTag(MLFLOW_DATASET_CONTEXT, context)])
+        for context, dataset in logged.items()])
 
 
 class RunArtifactDatasetSource(DatasetSource):

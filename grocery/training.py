@@ -8,9 +8,13 @@ write to the active run.
 from __future__ import annotations
 
 import json
+import time
 
 import mlflow
 import pandas as pd
+from mlflow.data.dataset import Dataset
+from mlflow.entities import Metric, Param, Run, RunTag
+from mlflow.tracking import MlflowClient
 
 from grocery import plots
 from grocery.config import ModelChoice, Product
@@ -93,19 +97,33 @@ def run_metrics(backtest_metrics: dict[str, float],
     return {**renamed, **tutorial}
 
 
-def log_estimator_params(model: object, logged: dict[str, str]) -> None:
-    """Log the estimator's parameters, but those the run already has (MLproject's)."""
+def estimator_params(model: object, logged: dict[str, str]) -> dict[str, object]:
+    """The estimator's parameters, but those the run already has (MLproject's)."""
     params = model.named_steps[ESTIMATOR_STEP].get_params()
-    mlflow.log_params({key: value for key, value in params.items() if key not in logged})
+    return {key: value for key, value in params.items() if key not in logged}
 
 
-def log_by_horizon(backtest: Backtest) -> None:
-    """``rmse_by_horizon`` and ``mase_by_horizon`` as metric histories with step = h, so the
-    MLflow UI draws error against steps ahead."""
-    model = by_horizon(backtest)["model"]
-    for h, row in model.iterrows():
-        mlflow.log_metrics({"rmse_by_horizon": row["rmse"], "mase_by_horizon": row["mase"]},
-                           step=int(h))
+def scored_metrics(metrics: dict[str, float], backtest: Backtest, model_id: str,
+                   dataset: Dataset) -> list[Metric]:
+    """The run's metrics and ``rmse_by_horizon``/``mase_by_horizon`` as histories with step = h
+    (so the MLflow UI draws error against steps ahead), each linked to the logged model it
+    scores and the dataset it was scored on (``mlflow.search_logged_models`` ranks by them)."""
+    now = int(time.time() * 1000)
+    link = {"model_id": model_id, "dataset_name": dataset.name, "dataset_digest": dataset.digest}
+    scored = [Metric(key, float(value), now, 0, **link) for key, value in metrics.items()]
+    for h, row in by_horizon(backtest)["model"].iterrows():
+        scored += [Metric(f"{name}_by_horizon", float(row[name]), now, int(h), **link)
+                   for name in ("rmse", "mase")]
+    return scored
+
+
+def log_results(run: Run, metrics: list[Metric], params: dict[str, object],
+                tags: dict[str, str]) -> None:
+    """Metrics, params and tags of a train run in one request (a tracking server shared by many
+    pipelines counts requests)."""
+    MlflowClient().log_batch(run.info.run_id, metrics=metrics,
+                             params=[Param(k, str(v)) for k, v in params.items()],
+                             tags=[RunTag(k, v) for k, v in tags.items()])
 
 
 def log_plots(backtest: Backtest, table: pd.DataFrame, spec: ForecastSpec, title: str) -> None:

@@ -59,7 +59,8 @@ def main() -> None:
             data_schema(sales.sales, args.target, args.date_column),
             prepared.forecast_task(args.split, args.horizon, args.folds, frequency, roles))
         data_uri = prepared.log_prepared(sales.train, sales.validation, record)
-        prepared.log_datasets(sales.train, sales.validation, record, data_uri)
+        logged = prepared.datasets(sales.train, sales.validation, record, data_uri)
+        prepared.log_datasets(run.info.run_id, {c: logged[c] for c in prepared.SPLIT_CONTEXTS})
         mlflow.set_tags({TAG_DATA_DIGEST: record.data_digest, **prepared.task_tags(record)})
         mlflow.log_metrics(prepared.row_metrics(sales))
         print(f"{product.name} prepare: run {run.info.run_id}, {len(sales.train)} train + "

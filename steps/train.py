@@ -22,9 +22,9 @@ from grocery.evaluation import backtest_metrics, run_backtest
 from grocery.forecaster import fit_forecaster
 from grocery.logged_forecaster import log_forecaster
 from grocery.modeling import resolve_hyperparameters
-from grocery.names import TAG_MODEL_URI, TRAIN
+from grocery.names import TAG_MODEL_URI, TRAIN, logged_model_name
 from grocery.parameters import extra_params
-from grocery.prepared import load_prepared, log_datasets
+from grocery.prepared import EVALUATION, datasets, load_prepared, log_datasets
 from grocery.tracking import run_location, step_run
 
 
@@ -46,7 +46,8 @@ def main() -> None:
         product = config.find_product(prepared.product, prepared.department)
         strategy = config.forecast_strategy
         mlflow.set_tags(training.run_tags(product, prepared, choice, params, strategy))
-        log_datasets(train, validation, prepared, args.data)
+        inputs = datasets(train, validation, prepared, args.data)
+        log_datasets(run.info.run_id, inputs)
         table = training.full_table(train, validation, prepared)
         spec = training.forecast_spec(prepared, strategy)
 
@@ -57,13 +58,14 @@ def main() -> None:
             backtest_metrics(backtest, training.noise_floor_of(prepared)), tutorial)
         model = fit_forecaster(choice, params, table, spec)
 
-        training.log_estimator_params(model, run.data.params)
-        mlflow.log_metrics(metrics)
-        training.log_by_horizon(backtest)
-        training.log_plots(backtest, table, spec, f"{product.name}, {choice.name}")
+        # The model first, then its scores, linked to it and to the backtest's table.
         info = log_forecaster(model, backtest.calibration, spec, table,
-                              config.trusted_types(choice))
-        mlflow.set_tag(TAG_MODEL_URI, info.model_uri)
+                              config.trusted_types(choice),
+                              logged_model_name(product.name, choice.name), params)
+        training.log_results(
+            run, training.scored_metrics(metrics, backtest, info.model_id, inputs[EVALUATION]),
+            training.estimator_params(model, run.data.params), {TAG_MODEL_URI: info.model_uri})
+        training.log_plots(backtest, table, spec, f"{product.name}, {choice.name}")
         print(f"{product.name} train: run {run.info.run_id}, "
               f"{training.summary(choice.name, metrics)} ({run_location(run)})")
 

@@ -10,7 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from mlflow.tracking import MlflowClient
+
+# No test reaches past loopback: MLflow's usage telemetry (a fetch from the internet in every
+# process that imports mlflow) stays off here and in every process the tests start.
+os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+
+from mlflow.tracking import MlflowClient  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -29,7 +34,8 @@ class Store:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-        env.update(MLFLOW_TRACKING_URI=self.uri, PATH=f"{BIN}{os.pathsep}{env['PATH']}")
+        env.update(MLFLOW_TRACKING_URI=self.uri, PATH=f"{BIN}{os.pathsep}{env['PATH']}",
+                   MLFLOW_DISABLE_TELEMETRY="true")
         env.update(extra)
         return env
 

@@ -82,7 +82,17 @@ def test_train_metrics_are_sane_and_datasets_logged(dairy):
         assert train.data.params["alpha"] == "1.0"
         assert metrics["rmse_to_noise"] <= 1.10
         contexts = sorted(d.tags[0].value for d in train.inputs.dataset_inputs)
-        assert contexts == ["training", "validation"]
+        assert contexts == ["evaluation", "training", "validation"]
+        # The logged model is named after what it forecasts; its scores are linked to it and
+        # to the backtest's table, so MLflow ranks a product's forecasters on one dataset.
+        model_id = train.outputs.model_outputs[0].model_id
+        logged = store.client.get_logged_model(model_id)
+        assert logged.name == f"{product.name}-ridge"
+        assert logged.params["alpha"] == "1.0"
+        scored = {m.key: m for m in logged.metrics}
+        assert scored["rmse"].value == metrics["rmse"]
+        assert scored["rmse"].dataset_name == f"{product.name}-backtest"
+        assert scored["rmse"].dataset_digest == train.data.tags["data_digest"]
 
 
 def test_version_tags_alias_and_loading_by_alias(dairy):

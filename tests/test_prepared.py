@@ -14,12 +14,14 @@ from grocery.errors import UserError
 from grocery.own_data import forecast_task
 from grocery.prepared import (
     DATA_DIR,
+    EVALUATION,
     META_FILE,
     SYNTHETIC,
     TRAINING,
     VALIDATION,
     PreparedData,
     RunArtifactDatasetSource,
+    datasets,
     describe,
     load_prepared,
     log_datasets,
@@ -107,7 +109,7 @@ def test_log_then_load_gives_equal_frames_and_an_equal_record(tracking, split):
     with mlflow.start_run(experiment_id=experiment) as run:
         record = describe(PRODUCT, run.info.run_id, split, "", TARGET, DATE, SCHEMA, task(split))
         uri = log_prepared(split.train, split.validation, record)
-        log_datasets(split.train, split.validation, record, uri)
+        log_datasets(run.info.run_id, datasets(split.train, split.validation, record, uri))
     assert uri == prepared_uri(run.info.run_id) == f"runs:/{run.info.run_id}/{DATA_DIR}"
     train, validation, loaded = load_prepared(uri)
     assert loaded == record
@@ -117,12 +119,18 @@ def test_log_then_load_gives_equal_frames_and_an_equal_record(tracking, split):
 
     inputs = store.client.get_run(run.info.run_id).inputs.dataset_inputs
     by_context = {tag.value: item.dataset for item in inputs for tag in item.tags}
-    assert sorted(by_context) == [TRAINING, VALIDATION]
-    for context, dataset in by_context.items():
+    assert sorted(by_context) == [EVALUATION, TRAINING, VALIDATION]
+    for context in (TRAINING, VALIDATION):
+        dataset = by_context[context]
         assert dataset.digest == record.digests[context]
         assert dataset.name == f"{PRODUCT.name}-{context}"
         assert dataset.source_type == "run_artifact"
         assert json.loads(dataset.source)["uri"].startswith(f"{uri}/")
+    # The backtest's table is every prepared row: the data digest, the data folder.
+    backtest = by_context[EVALUATION]
+    assert (backtest.name, backtest.digest) == (f"{PRODUCT.name}-backtest", record.data_digest)
+    assert json.loads(backtest.source)["uri"] == uri
+    assert json.loads(backtest.profile)["num_rows"] == len(split.train) + len(split.validation)
 
 
 def test_what_is_not_prepared_data_is_a_user_error(tracking):

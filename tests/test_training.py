@@ -95,18 +95,35 @@ def test_the_summary_line(backtest):
     assert line.endswith("better than the best baseline")
 
 
-def test_logged_histories_and_pictures(tmp_path, backtest):
+def test_logged_histories_linked_to_the_model_and_dataset_and_pictures(tmp_path, backtest):
     table, spec, result = backtest
     store = new_store(tmp_path)
     mlflow.set_tracking_uri(store.uri)
     try:
         with mlflow.start_run() as run:
-            training.log_by_horizon(result)
+            model = store.client.create_logged_model(run.info.experiment_id, name="apples-ridge",
+                                                     source_run_id=run.info.run_id)
+            dataset = mlflow.data.from_pandas(table, name="apples-backtest", digest="d1")
+            metrics = backtest_metrics(result, 50.0)
+            training.log_results(run, training.scored_metrics(metrics, result, model.model_id,
+                                                              dataset),
+                                 {"alpha": 1.0}, {"note": "one request"})
             training.log_plots(result, table, spec, "test")
+        found = mlflow.search_logged_models(
+            experiment_ids=[run.info.experiment_id], output_format="list",
+            filter_string=f"metrics.rmse <= {metrics['rmse']}",
+            datasets=[{"dataset_name": "apples-backtest", "dataset_digest": "d1"}])
     finally:
         mlflow.set_tracking_uri(None)
+    logged = store.client.get_run(run.info.run_id)
+    assert logged.data.params["alpha"] == "1.0" and logged.data.tags["note"] == "one request"
+    assert logged.data.metrics["rmse"] == metrics["rmse"]
     history = store.client.get_metric_history(run.info.run_id, "rmse_by_horizon")
     assert [m.step for m in history] == list(range(1, HORIZON + 1))
+    on_model = store.client.get_logged_model(model.model_id).metrics
+    assert {m.key for m in on_model} >= {"rmse", "mase", "rmse_by_horizon"}
+    assert {(m.dataset_name, m.dataset_digest) for m in on_model} == {("apples-backtest", "d1")}
+    assert [m.model_id for m in found] == [model.model_id]
     pictures = {f.path for f in store.client.list_artifacts(run.info.run_id,
                                                             training.PLOTS_DIR)}
     assert {f"{training.PLOTS_DIR}/{name}.png" for name in
