@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import mlflow
-from mlflow.entities import Run, RunTag
+from mlflow.entities import Metric, Param, Run, RunData, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
@@ -97,6 +97,11 @@ def remember(client: MlflowClient, step: str, run_id: str, key: str) -> Run:
     Output and key are written in one request, so no run is ever keyed without its output.
     """
     run = client.get_run(run_id)
-    client.log_batch(run_id, tags=[RunTag(TAG_CACHE_OUTPUT, step_output(step, run, key)),
-                                   RunTag(TAG_CACHE_KEY, key)])
-    return client.get_run(run_id)
+    tags = {TAG_CACHE_OUTPUT: step_output(step, run, key), TAG_CACHE_KEY: key}
+    client.log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+    # The run as the store now holds it, without asking the store again.
+    data = run.data
+    return Run(run.info, RunData(
+        metrics=[Metric(k, v, 0, 0) for k, v in data.metrics.items()],
+        params=[Param(k, v) for k, v in data.params.items()],
+        tags=[RunTag(k, v) for k, v in {**data.tags, **tags}.items()]), run.inputs, run.outputs)

@@ -122,6 +122,11 @@ def test_remember_writes_the_key_and_the_output(client, experiment_id):
                         register_run(client, experiment_id, train.info.run_id), "k-r")
     tags = register.data.tags
     assert tags[TAG_CACHE_OUTPUT] == f"{tags[TAG_REGISTERED_MODEL]}/{tags[TAG_MODEL_VERSION]}"
+    # Each returned run is the run as the store now holds it (built without reading it back).
+    for run in (prepare, same, other, train, register):
+        stored = client.get_run(run.info.run_id)
+        assert (run.data.tags, run.data.params, run.data.metrics) == (
+            stored.data.tags, stored.data.params, stored.data.metrics)
 
 
 def test_find_cached_takes_the_newest_finished_run_whose_outputs_exist(client, experiment_id):
