@@ -1,10 +1,12 @@
-"""Real services on loopback for the tests, the benchmarks and `make docs`: `mlflow server`,
-PostgreSQL, and the plumbing to start, wait for and stop a server process."""
+"""Real services on loopback for the tests, the benchmarks and `make docs`: `mlflow server`
+(also with MLflow's logins, `--app-name basic-auth`), PostgreSQL, and the plumbing to start, wait
+for and stop a server process."""
 
 from __future__ import annotations
 
 import glob
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -90,12 +92,16 @@ class TrackingServer:
     def log(self) -> Path:
         return self.folder / "server.log"
 
+    def command(self) -> list[str]:
+        return [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(self.port),
+                "--workers", str(self.workers), "--backend-store-uri", self.backend_uri,
+                "--artifacts-destination", str(self.artifacts)]
+
+    def environment(self) -> dict[str, str]:
+        return {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+
     def start(self) -> TrackingServer:
-        command = [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port",
-                   str(self.port), "--workers", str(self.workers), "--backend-store-uri",
-                   self.backend_uri, "--artifacts-destination", str(self.artifacts)]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-        self.process = start(command, self.log, self.folder, env)
+        self.process = start(self.command(), self.log, self.folder, self.environment())
         wait_until_ready(f"{self.uri}/health", self.process, self.log)
         return self
 
@@ -108,6 +114,45 @@ class TrackingServer:
         """The API requests in the access log so far."""
         return [line for line in self.log.read_text().splitlines()
                 if '"POST /api/' in line or '"GET /api/' in line or "/ajax-api/" in line]
+
+
+# MLflow's own auth config (mlflow/server/auth/basic_auth.ini): users are READ on what others
+# made unless granted more; the admin is created from here on the first start.
+AUTH_CONFIG = """[mlflow]
+default_permission = READ
+database_uri = sqlite:///{database}
+admin_username = {admin}
+admin_password = {password}
+authorization_function = mlflow.server.auth:authenticate_request_basic_auth
+"""
+
+
+@dataclass
+class TeamServer(TrackingServer):
+    """`mlflow server --app-name basic-auth`: the tracking server with MLflow's logins. Its admin
+    comes from an auth config file (MLFLOW_AUTH_CONFIG_PATH) in ``folder``, beside its own
+    SQLite user database; needs Flask-WTF (requirements-test.txt)."""
+
+    admin: str = "admin"
+    admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    # Signs the login form's CSRF token; the same across workers and restarts.
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(16))
+
+    @property
+    def auth_config(self) -> Path:
+        return self.folder / "basic_auth.ini"
+
+    def command(self) -> list[str]:
+        return [*super().command(), "--app-name", "basic-auth"]
+
+    def environment(self) -> dict[str, str]:
+        if not self.auth_config.exists():
+            self.auth_config.touch(mode=0o600)
+            self.auth_config.write_text(AUTH_CONFIG.format(
+                database=self.folder / "basic_auth.db", admin=self.admin,
+                password=self.admin_password))
+        return {**super().environment(), "MLFLOW_AUTH_CONFIG_PATH": str(self.auth_config),
+                "MLFLOW_FLASK_SERVER_SECRET_KEY": self.secret_key}
 
 
 def postgres_binary(name: str) -> str:
