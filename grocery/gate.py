@@ -28,6 +28,7 @@ from grocery.names import (
     TAG_GATE_REASON,
     TAG_GATE_THRESHOLDS,
 )
+from grocery.uris import scrub
 
 GATE_PASSED = "passed"
 GATE_FAILED = "failed"
@@ -113,8 +114,8 @@ def not_comparable(candidate: dict[str, float], champion_version: str,
 
 
 def first_line(error: BaseException) -> str:
-    """An error's first line, for a one-line reason."""
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+    """An error's first line, for a one-line reason (a tag): credentials scrubbed."""
+    return scrub((str(error).strip().splitlines() or [type(error).__name__])[0])
 
 
 def decision_tags(decision: GateDecision, rules: tuple[GateThreshold, ...],
