@@ -9,7 +9,6 @@ keeps the active run per thread, so each worker's steps nest under that worker's
 from __future__ import annotations
 
 import sys
-import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -21,7 +20,7 @@ from mlflow.tracking import MlflowClient
 from grocery.cache import cache_key, find_cached, remember
 from grocery.config import PROJECT_DIR, Product
 from grocery.console import text_table
-from grocery.errors import lost_connection
+from grocery.errors import lost_connection, print_traceback
 from grocery.names import (
     PIPELINE,
     PREPARE,
@@ -136,7 +135,7 @@ def run_pipeline(product: Product, experiment_id: str, settings: PipelineSetting
             if lost_connection(bug):
                 raise
             error = f"{product.name} {PIPELINE} failed: {bug!r}"
-            traceback.print_exc()
+            print_traceback(bug)
     if error is not None:
         fail_run(client, parent.info.run_id, error)
     return result_of(product, client.get_run(parent.info.run_id))
