@@ -233,10 +233,10 @@ def checked_model(folder: Path, label: str, trusted: Sequence[str]) -> PyFuncMod
         config = read_mlmodel(folder)["flavors"][PYFUNC]["config"]
         try:
             forecaster = load_forecaster(config, folder / SKOPS_FILE, trusted)
+            meta = Model.load(str(folder))
         except Exception as error:  # checked files that still do not build are not ours
             reason = f"its files do not build a forecaster ({type(error).__name__})"
         else:
-            meta = Model.load(str(folder))
             return PyFuncModel(model_meta=meta, model_impl=forecaster, model_id=meta.model_id)
     raise UserError(f"{label} is refused: {reason}; {HELP}")
 
