@@ -196,8 +196,13 @@ def datasets(train: pd.DataFrame, validation: pd.DataFrame, prepared: PreparedDa
                            prepared.data_digest, folder)}
     return {context: mlflow.data.from_pandas(
                 frame, source=RunArtifactDatasetSource(uri), targets=prepared.target,
-                name=f"{prepared.product}-{DATASET_NAMES[context]}", digest=digest)
+                name=dataset_name(prepared, context), digest=digest)
             for context, (frame, digest, uri) in frames.items()}
+
+
+def dataset_name(prepared: PreparedData, context: str) -> str:
+    """The name of a prepared dataset in ``context``, e.g. ``apples-backtest``."""
+    return f"{prepared.product}-{DATASET_NAMES[context]}"
 
 
 def log_datasets(run_id: str, logged: dict[str, PandasDataset]) -> None:

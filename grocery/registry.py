@@ -18,7 +18,7 @@ from typing import NamedTuple
 import mlflow
 import numpy as np
 import pandas as pd
-from mlflow.entities import LifecycleStage, Run
+from mlflow.entities import LifecycleStage, Metric, Run, RunTag
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import (
@@ -39,6 +39,7 @@ from grocery.gate import (
     GATE_UNAVAILABLE,
     GateDecision,
     apply_gate,
+    decision_metrics,
     first_line,
     not_comparable,
 )
@@ -71,7 +72,14 @@ from grocery.names import (
     experiment_name_for,
     registered_model_name,
 )
-from grocery.prepared import SYNTHETIC, PreparedData, load_prepared, prepared_uri
+from grocery.prepared import (
+    EVALUATION,
+    SYNTHETIC,
+    PreparedData,
+    dataset_name,
+    load_prepared,
+    prepared_uri,
+)
 from grocery.tracking import fail_run
 from grocery.uris import public_uri
 
@@ -80,6 +88,8 @@ _REFERENCE = re.compile(
 )
 # The train run's metrics a version also carries as tags, for the registry's own pages.
 VERSION_METRICS = ("rmse", "mae")
+# The gate's scores of a logged model: gate_rmse, gate_mase, ... (see gate_metrics).
+GATE_METRIC_PREFIX = "gate_"
 MODEL_PARAM = "model"  # train's parameter naming the catalog model it fitted
 SEED_PARAM = "seed"  # prepare's parameter seeding a catalog product's synthetic sales
 ACTUAL = "actual"  # predict's column of what happened on a forecast day, when known
@@ -482,6 +492,45 @@ def gate_version(client: MlflowClient, version: ModelVersion, config: Config,
                                   str(champion.version))
     client.set_registered_model_alias(version.name, decision.alias, version.version)
     return decision
+
+
+def logged_model_id(version: ModelVersion) -> str | None:
+    """The id of the logged model behind ``version``: MLflow leaves ``model_id`` empty on some
+    stores, but a version registered from a logged model has ``models:/<model id>`` as source."""
+    source = version.source or ""
+    if version.model_id:
+        return version.model_id
+    return source.removeprefix("models:/") if source.startswith("models:/m-") else None
+
+
+def gate_metrics(decision: GateDecision, candidate: ModelVersion,
+                 champion: ModelVersion | None, prepared: PreparedData) -> list[Metric]:
+    """The gate's scores as ``gate_<metric>`` on each logged model it compared (step = the
+    version's number), measured on the candidate's backtest table: so
+    ``mlflow.search_logged_models`` orders the two by the gate's metric on that dataset."""
+    now = int(time.time() * 1000)
+    dataset = {"dataset_name": dataset_name(prepared, EVALUATION),
+               "dataset_digest": prepared.data_digest}
+    scored = [(candidate, decision.candidate)]
+    if champion is not None and decision.champion is not None:
+        scored.append((champion, decision.champion))
+    return [Metric(f"{GATE_METRIC_PREFIX}{key}", float(value), now, int(version.version),
+                   model_id=model_id, **dataset)
+            for version, scores in scored if (model_id := logged_model_id(version))
+            for key, value in scores.items()]
+
+
+def log_gate(client: MlflowClient, run_id: str, decision: GateDecision, version: ModelVersion,
+             prepared: PreparedData, tags: dict[str, str]) -> None:
+    """The gate's record on the register run, in one request: ``tags``, both scores as
+    ``candidate_<metric>``/``champion_<metric>``, and ``gate_metrics`` on the models."""
+    champion = (client.get_model_version(version.name, decision.champion_version)
+                if decision.champion_version and decision.champion is not None else None)
+    now = int(time.time() * 1000)
+    metrics = [Metric(key, float(value), now, 0)
+               for key, value in decision_metrics(decision).items()]
+    client.log_batch(run_id, metrics=metrics + gate_metrics(decision, version, champion, prepared),
+                     tags=[RunTag(key, value) for key, value in tags.items()])
 
 
 def decide_version(client: MlflowClient, version: ModelVersion, config: Config,

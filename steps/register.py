@@ -15,7 +15,7 @@ from mlflow.tracking import MlflowClient
 from grocery import registry, training
 from grocery.config import load_config
 from grocery.errors import exit_on_user_error
-from grocery.gate import decision_metrics, decision_tags
+from grocery.gate import decision_tags
 from grocery.liveness import process_identity
 from grocery.names import (
     REGISTER,
@@ -56,9 +56,9 @@ def main() -> None:
         decision, passed_over = registry.decide_version(client, version, config,
                                                         configuration, table, prepared)
 
-        mlflow.set_tags({**registry.reference_tags(version),
-                         **decision_tags(decision, config.gate, passed_over)})
-        mlflow.log_metrics(decision_metrics(decision))
+        registry.log_gate(client, run.info.run_id, decision, version, prepared,
+                          {**registry.reference_tags(version),
+                           **decision_tags(decision, config.gate, passed_over)})
         print(f"{product.name} register: run {run.info.run_id}, {name} v{version.version} "
               f"@{decision.alias} ({decision.reason}) ({run_location(run)})")
 

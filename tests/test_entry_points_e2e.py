@@ -62,6 +62,18 @@ def test_steps_run_alone_and_champion_moves_only_on_improvement(milk_store):
     assert register.data.tags["alias"] == "challenger"
     assert register.data.metrics["candidate_rmse"] > register.data.metrics["champion_rmse"]
 
+    # The gate's scores sit on both logged models it compared, with the dataset they were
+    # scored on: MLflow ranks the product's forecasters on it, the champion's model first.
+    champion = store.client.get_model_version_by_alias(name, "champion")
+    digest = store.client.get_run(strong).data.tags["data_digest"]
+    dataset = {"dataset_name": f"{MILK.name}-backtest", "dataset_digest": digest}
+    ranked = store.client.search_logged_models(
+        [store.client.get_experiment_by_name(MILK.experiment).experiment_id],
+        filter_string="metrics.gate_rmse > 0", datasets=[dataset],
+        order_by=[{"field_name": "metrics.gate_rmse", "ascending": True, **dataset}])
+    assert [m.model_uri for m in ranked][0] == champion.source
+    assert {m.name for m in ranked} == {f"{MILK.name}-random_forest", f"{MILK.name}-ridge"}
+
 
 def test_a_second_pipeline_run_makes_a_new_version(store):
     succeeded(store.mlflow_run(product="milk", model="random_forest", max_depth=1,

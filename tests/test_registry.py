@@ -15,6 +15,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from sklearn.linear_model import LinearRegression
@@ -31,6 +32,7 @@ from grocery.gate import (
     GATE_NO_CHAMPION,
     GATE_NOT_COMPARABLE,
     GATE_PASSED,
+    GateDecision,
 )
 from grocery.liveness import process_identity
 from grocery.model_inputs import Column
@@ -526,3 +528,18 @@ def test_only_a_missing_alias_means_no_champion(tracking_store, weak_run, monkey
     with pytest.raises(MlflowException) as raised:  # not "no champion": exit 3 in a step
         registry.current_champion(lost, name)
     assert lost_connection(raised.value) is not None
+
+
+def test_gate_metrics_score_both_models_on_the_candidates_backtest_table():
+    prepared = PreparedData(product="milk", department="dairy", prepare_run_id="p",
+                            data_digest="d1", digests={}, source=SYNTHETIC)
+    candidate = ModelVersion("m", "3", 0, source="models:/m-new")
+    champion = ModelVersion("m", "2", 0, source="s3://elsewhere", model_id="m-old")
+    assert registry.logged_model_id(ModelVersion("m", "1", 0, source="runs:/r/model")) is None
+    decision = GateDecision("challenger", "rejected", "worse", {"rmse": 2.0}, {"rmse": 1.0}, "2")
+    metrics = registry.gate_metrics(decision, candidate, champion, prepared)
+    assert [(m.key, m.value, m.step, m.model_id) for m in metrics] == [
+        ("gate_rmse", 2.0, 3, "m-new"), ("gate_rmse", 1.0, 2, "m-old")]
+    assert {(m.dataset_name, m.dataset_digest) for m in metrics} == {("milk-backtest", "d1")}
+    first = GateDecision("champion", "first", "no champion yet", {"rmse": 2.0}, None, None)
+    assert len(registry.gate_metrics(first, candidate, None, prepared)) == 1
