@@ -3,9 +3,10 @@
 Starts ``mlflow server`` on a free loopback port with a temporary SQLite store, runs
 ``mlflow run . -P product=all --env-manager local`` against it, and captures the MLflow UI with
 headless Chromium: the experiments list with their tags, a parent run with its nested step
-runs, and a registered model with its aliases (a second, weaker cheese model is run too, so
-there is a challenger beside the champion). The forecast pictures are the milk train run's own
-(its fan chart and error by horizon). Run it with ``make docs``.
+runs, a registered model with its aliases (a second, weaker cheese model is run too, so there
+is a challenger beside the champion), and the champion's logged model with its metrics. The
+forecast pictures are the milk train run's own (its fan chart and error by horizon). Run it
+with ``make docs``.
 """
 
 from __future__ import annotations
@@ -107,6 +108,22 @@ def capture_registry(url: str, out: Path) -> list[Path]:
     return written
 
 
+def capture_logged_model(url: str, out: Path) -> list[Path]:
+    """The champion's logged model: its name, params and metrics tied to the backtest dataset."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=url)
+    champion = client.get_model_version_by_alias(PRODUCT.registered_model, "champion")
+    model = client.get_logged_model(champion.source.removeprefix("models:/"))
+    with browser_page(width=1700, height=1000) as page:
+        # 4. The logged model's page: the metrics the train run and the gate logged on it.
+        page.goto(f"{url}/#/experiments/{model.experiment_id}/models/{model.model_id}")
+        page.get_by_text(model.name).first.wait_for()
+        page.get_by_text("gate_rmse").first.wait_for()
+        close_assistant(page)
+        return [shot(page, out / "ui-logged-model.png", height=1000)]
+
+
 def close_assistant(page) -> None:
     """Close the chat side panel if it is open: it hides half of the page."""
     page.wait_for_timeout(1000)
@@ -139,6 +156,7 @@ def main() -> None:
             run_pipeline(url, folder, f"product={PRODUCT.name}", "model=random_forest",
                          "max_depth=2", "n_estimators=5")
             capture_registry(url, args.out)
+            capture_logged_model(url, args.out)
 
 
 if __name__ == "__main__":
