@@ -28,7 +28,7 @@ def login(user: str) -> dict[str, str]:
 def team(tmp_path_factory):
     """A basic-auth server with two users, each allowed to start runs in Default only."""
     folder = tmp_path_factory.mktemp("team-server")
-    server = TeamServer(f"sqlite:///{folder / 'mlflow.db'}", folder).start()
+    server = TeamServer(f"sqlite:///{folder / 'mlflow.db'}", folder, workers=1).start()
     try:
         with pytest.MonkeyPatch.context() as env:
             env.setenv("MLFLOW_TRACKING_USERNAME", server.admin)
