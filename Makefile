@@ -8,6 +8,12 @@ PRODUCT ?= dairy
 # `mlflow run` prints the address of the run it made, credentials in the tracking URI included,
 # unless told not to (docs/team-server.md).
 export MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT ?= true
+# The retries grocery/tracking.py gives the steps, for the outer `mlflow run` too (it asks the
+# server for its run's status at the end): ~30 s of outage ridden out, then it gives up.
+export MLFLOW_HTTP_REQUEST_MAX_RETRIES ?= 5
+export MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR ?= 1
+export MLFLOW_HTTP_REQUEST_BACKOFF_JITTER ?= 0.5
+export MLFLOW_HTTP_REQUEST_TIMEOUT ?= 60
 
 .PHONY: run test test-fast lint clean postgresql
 

@@ -8,19 +8,22 @@ keeps the active run per thread, so each worker's steps nest under that worker's
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import mlflow
 from mlflow.entities import Run, RunStatus
-from mlflow.exceptions import ExecutionException
+from mlflow.projects import _run as start_project_run
 from mlflow.tracking import MlflowClient
 
 from grocery.cache import cache_key, find_cached, remember
 from grocery.config import PROJECT_DIR, Product
 from grocery.console import text_table
 from grocery.errors import lost_connection, print_traceback
+from grocery.liveness import process_gone, process_identity
 from grocery.names import (
     PIPELINE,
     PREPARE,
@@ -30,6 +33,8 @@ from grocery.names import (
     TAG_EXPERIMENT_CHOSEN,
     TAG_EXPERIMENT_REASON,
     TAG_MODEL_VERSION,
+    TAG_PARENT_RUN,
+    TAG_PROCESS,
     TAG_PRODUCT,
     TAG_REGISTERED_MODEL,
     TAG_STEP,
@@ -42,9 +47,14 @@ from grocery.names import (
 from grocery.parameters import PRODUCT_PARAM, PipelineSettings
 from grocery.prepared import prepared_uri
 from grocery.tracking import fail_run, provenance_tags, run_location
+from grocery.uris import tracking_uri_for_humans
 
 FINISHED = RunStatus.to_string(RunStatus.FINISHED)
 FAILED = RunStatus.to_string(RunStatus.FAILED)
+RUNNING = RunStatus.to_string(RunStatus.RUNNING)
+STEP_LOST_SERVER = 3  # a step's exit status when it lost the tracking server (grocery/errors.py)
+_SERVER_LOST = threading.Event()  # set once this process knows the tracking server is gone
+LOST = "LOST"  # a product's status when the tracking server went away mid-pipeline
 OWN_EXPERIMENT = "the product's own experiment"  # the reason when the rule moved nothing
 
 
@@ -65,15 +75,54 @@ class StepFailed(Exception):
     """A step's run ended other than FINISHED."""
 
 
+class ServerLost(ConnectionError):
+    """A step lost the tracking server (and said so in its own line): the fan-out stops."""
+
+
+def stop_retrying() -> None:
+    """Once the tracking server is known to be gone, every further request of this process fails
+    at once instead of waiting out MLflow's whole retry budget (grocery/tracking.py) each."""
+    _SERVER_LOST.set()
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
+
+
+def server_lost() -> bool:
+    """Whether this process has lost the tracking server (nothing more can be recorded)."""
+    return _SERVER_LOST.is_set()
+
+
+def reported_by_step(error: BaseException) -> bool:
+    """Whether the lost server behind ``error`` was a step's, which printed its own line."""
+    seen: BaseException | None = error
+    while seen is not None and not isinstance(seen, ServerLost):
+        seen = seen.__cause__ or seen.__context__
+    return seen is not None
+
+
 def run_step(step: str, parameters: dict[str, str], product: Product, experiment_id: str,
              env_manager: str) -> str:
-    """Run one entry point of this project as a child of this thread's active run; its run id."""
-    try:
-        return mlflow.run(str(PROJECT_DIR), entry_point=step, parameters=parameters,
-                          experiment_id=experiment_id, run_name=run_name(product.name, step),
-                          env_manager=env_manager, synchronous=True).run_id
-    except ExecutionException as error:
-        raise StepFailed(f"{product.name} {step} failed: {error}") from None
+    """Run one entry point of this project as a child of this thread's active run; its run id.
+
+    Started as ``mlflow.run`` starts it and waited for here: after the step exits,
+    ``mlflow.run`` asks the server for its run's status with the full retry budget even when
+    the step has just reported the server lost (exit 3). The run is ended as ``mlflow.run``
+    ends it: FAILED or FINISHED by the step's exit status unless the step ended it itself.
+    """
+    submitted = start_project_run(
+        uri=str(PROJECT_DIR), experiment_id=experiment_id, entry_point=step, version=None,
+        parameters=parameters, docker_args=None, backend_name="local", backend_config={},
+        storage_dir=None, env_manager=env_manager, synchronous=True,
+        run_name=run_name(product.name, step), build_image=False, docker_auth=None)
+    status = submitted.command_proc.wait()
+    if status == STEP_LOST_SERVER:
+        stop_retrying()  # before ending the parent run on the way out
+        raise ServerLost(f"{product.name} {step} lost the tracking server")
+    client = MlflowClient()
+    if client.get_run(submitted.run_id).info.status == RUNNING:
+        client.set_terminated(submitted.run_id, FINISHED if status == 0 else FAILED)
+    if status != 0:
+        raise StepFailed(f"{product.name} {step} failed (exit status {status})")
+    return submitted.run_id
 
 
 def run_steps(product: Product, experiment_id: str, settings: PipelineSettings) -> None:
@@ -110,11 +159,30 @@ def run_pipeline(product: Product, experiment_id: str, settings: PipelineSetting
                  parent_run_id: str | None = None,
                  launcher_run_id: str | None = None) -> ProductResult:
     """One product's pipeline in this thread, under run ``parent_run_id`` or a new parent run
-    in ``experiment_id``, which is named on the launcher run."""
+    in ``experiment_id``, which is named on the launcher run. A lost tracking server ends it
+    with one line (the step's own, or this one) and nothing more recorded: a later pipeline
+    ends the runs it left RUNNING (``end_dead_runs``)."""
+    try:
+        return pipeline_in_parent(product, experiment_id, settings, parent_run_id,
+                                  launcher_run_id)
+    except Exception as error:
+        if lost_connection(error) is None:
+            raise
+        stop_retrying()
+        if not reported_by_step(error):
+            print(f"error: {product.name} {PIPELINE}: lost the tracking server at "
+                  f"{tracking_uri_for_humans()}", file=sys.stderr, flush=True)
+        return ProductResult(product=product, parent_run_id=parent_run_id, status=LOST)
+
+
+def pipeline_in_parent(product: Product, experiment_id: str, settings: PipelineSettings,
+                       parent_run_id: str | None, launcher_run_id: str | None) -> ProductResult:
+    """``run_pipeline``'s work: the parent run, its steps, the product's result."""
+    # A new parent run is created with its process, so a rerun can tell when it was left behind.
     with mlflow.start_run(run_id=parent_run_id,
                           experiment_id=None if parent_run_id else experiment_id,
                           run_name=None if parent_run_id else run_name(product.name, PIPELINE),
-                          ) as parent:
+                          tags={TAG_PROCESS: process_identity()}) as parent:
         client = MlflowClient()
         if launcher_run_id and launcher_run_id != parent.info.run_id:
             client.set_tag(launcher_run_id, pipeline_tag(product.name), parent.info.run_id)
@@ -133,6 +201,7 @@ def run_pipeline(product: Product, experiment_id: str, settings: PipelineSetting
             print(f"error: {error}", file=sys.stderr, flush=True)
         except Exception as bug:  # our bug in one product stops no other; a lost server all
             if lost_connection(bug):
+                stop_retrying()  # before ending the parent run on the way out
                 raise
             error = f"{product.name} {PIPELINE} failed: {bug!r}"
             print_traceback(bug)
@@ -148,6 +217,39 @@ def result_of(product: Product, parent: Run) -> ProductResult:
                          status=parent.info.status, metrics=dict(parent.data.metrics),
                          model_version=tags.get(TAG_MODEL_VERSION), alias=tags.get(TAG_ALIAS),
                          experiment=tags.get(TAG_EXPERIMENT_CHOSEN))
+
+
+def end_dead_runs(client: MlflowClient, experiment_ids: list[str]) -> list[str]:
+    """End FAILED, the reason in a tag, every RUNNING run of ``experiment_ids`` whose process
+    (its own, else its parent run's) is provably gone from this host: what a lost tracking
+    server or a kill left behind, so the store shows nothing RUNNING that is not running."""
+    running = client.search_runs(sorted(set(experiment_ids)), max_results=5000,
+                                 filter_string=f"attributes.status = '{RUNNING}'")
+    owners = {run.info.run_id: run.data.tags.get(TAG_PROCESS) for run in running}
+    ended = []
+    for run in running:
+        tags = run.data.tags
+        process = tags.get(TAG_PROCESS) or owners.get(tags.get(TAG_PARENT_RUN, ""))
+        if process_gone(process):
+            fail_run(client, run.info.run_id,
+                     f"left RUNNING by process {process}, which ended without ending it (the "
+                     "tracking server was lost, or the process killed); ended by a later run")
+            ended.append(run.info.run_id)
+    return ended
+
+
+def start_fan_out(client: MlflowClient, routes: list[tuple[Product, str]],
+                  launcher_run_id: str | None) -> None:
+    """Mark the launcher run as this process's, and end the runs earlier pipelines of these
+    experiments left RUNNING when their process died."""
+    experiments = [experiment_id for _, experiment_id in routes]
+    if launcher_run_id:
+        client.set_tag(launcher_run_id, TAG_PROCESS, process_identity())
+        experiments.append(client.get_run(launcher_run_id).info.experiment_id)
+    ended = end_dead_runs(client, experiments)
+    if ended:
+        print(f"note: ended FAILED {len(ended)} runs left RUNNING by pipelines whose process is "
+              "gone (see their grocery.error tag)", file=sys.stderr, flush=True)
 
 
 def adopted_parent(routes: list[tuple[Product, str]], launcher_run_id: str | None) -> str | None:
@@ -189,5 +291,8 @@ def summary_table(results: list[ProductResult]) -> str:
 
 
 def overall_status(results: list[ProductResult]) -> str:
-    """FINISHED when every product's pipeline finished, else FAILED."""
+    """FINISHED when every product's pipeline finished, LOST when the tracking server went
+    away, else FAILED."""
+    if any(r.status == LOST for r in results):
+        return LOST
     return FINISHED if all(r.status == FINISHED for r in results) else FAILED

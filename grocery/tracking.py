@@ -132,9 +132,12 @@ def provenance_tags(step: str) -> dict[str, str]:
 
 MLFLOW_DEFAULTS = {
     # A tracking server that refuses connections for a while should not fail a step: MLflow
-    # retries each request, waiting backoff factor x 2^attempt seconds between tries. These
-    # ride out about a minute of outage.
-    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "6",
+    # (urllib3) retries each request after 0, 2, 4, 8 and 16 s (backoff factor x 2^(n-1), plus
+    # up to 0.5 s jitter each): about 30 s of outage ridden out. A server gone for good costs a
+    # step two such waits (its request, then ending its run), `main` none after the first
+    # loss, and the outer `mlflow run` one (the Makefile sets the same), so the command
+    # returns about a minute after losing the server.
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "5",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "60",

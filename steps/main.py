@@ -12,10 +12,11 @@ import sys
 
 from mlflow.tracking import MlflowClient
 
+from grocery import orchestration
 from grocery.config import load_config
-from grocery.errors import exit_on_user_error
+from grocery.errors import exit_on_user_error, lost_connection
 from grocery.experiments import input_schema, route_run
-from grocery.orchestration import FAILED, overall_status, run_products, summary_table
+from grocery.orchestration import FAILED, LOST, overall_status, run_products, summary_table
 from grocery.parameters import parse_pipeline_arguments, pipeline_settings, worker_count
 from grocery.tracking import configure_mlflow, env_manager_of
 
@@ -28,9 +29,15 @@ def main() -> None:
     status = FAILED
     try:
         status = run_main(launcher_run_id)
+    except Exception as error:
+        if lost_connection(error):
+            orchestration.stop_retrying()  # no retrying to end the launcher run below
+        raise
     finally:
-        if launcher_run_id:
+        if launcher_run_id and not orchestration.server_lost():
             MlflowClient().set_terminated(launcher_run_id, status)
+    if status == LOST:  # each product said so in one line; the runs left RUNNING a rerun ends
+        raise orchestration.ServerLost("the tracking server went away during the pipelines")
     if status == FAILED:
         sys.exit(1)
 
@@ -49,6 +56,7 @@ def run_main(launcher_run_id: str | None) -> str:
     settings = pipeline_settings(args, hyperparameters, env_manager_of(client, launcher_run_id),
                                  digest)
     routes = [(p, route_run(client, catalog, p, schema, family)[0]) for p in products]
+    orchestration.start_fan_out(client, routes, launcher_run_id)
     results = run_products(routes, settings, workers, launcher_run_id)
     print(f"\n{summary_table(results)}")
     return overall_status(results)

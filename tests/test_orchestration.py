@@ -3,11 +3,15 @@ hit, so the parent runs, the launcher's tags, the fan-out and the summary are ch
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from mlflow.tracking import MlflowClient
 
 from grocery.cache import cache_key, remember
 from grocery.config import Product, load_config
+from grocery.liveness import process_identity
 from grocery.names import (
     PIPELINE,
     PREPARE,
@@ -17,6 +21,8 @@ from grocery.names import (
     TAG_CACHE_OUTPUT,
     TAG_ERROR,
     TAG_EXPERIMENT_CHOSEN,
+    TAG_PARENT_RUN,
+    TAG_PROCESS,
     TAG_PRODUCT,
     TAG_RUN_NAME,
     TAG_STEP,
@@ -29,8 +35,10 @@ from grocery.names import (
 from grocery.orchestration import (
     FAILED,
     FINISHED,
+    LOST,
     ProductResult,
     adopted_parent,
+    end_dead_runs,
     overall_status,
     run_products,
     summary_table,
@@ -128,6 +136,35 @@ def test_a_failing_product_stops_no_other(client, cached, capsys):
     assert "Traceback" in capsys.readouterr().err  # our bug: a traceback, not one line
     assert overall_status([first, second]) == FAILED
     assert overall_status([first]) == FINISHED
+
+
+def test_runs_a_dead_pipeline_left_running_are_ended_and_no_others(client, cached):
+    experiment_id = cached[FIRST.name]["experiment"]
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    gone = process_identity(dead.pid)
+    parent = client.create_run(experiment_id, tags={TAG_PROCESS: gone})
+    step = client.create_run(experiment_id, tags={TAG_PARENT_RUN: parent.info.run_id})
+    live = client.create_run(experiment_id, tags={TAG_PROCESS: process_identity()})
+    live_step = client.create_run(experiment_id, tags={TAG_PARENT_RUN: live.info.run_id})
+    elsewhere = client.create_run(experiment_id, tags={TAG_PROCESS: "another-host:1:1"})
+    unknown = client.create_run(experiment_id)
+
+    ended = end_dead_runs(client, [experiment_id])
+    assert set(ended) == {parent.info.run_id, step.info.run_id}
+    for run_id in ended:
+        run = client.get_run(run_id)
+        assert run.info.status == FAILED
+        assert run.data.tags[TAG_ERROR].startswith(f"left RUNNING by process {gone}, which ended")
+    for run in (live, live_step, elsewhere, unknown):
+        assert client.get_run(run.info.run_id).info.status == "RUNNING"
+        client.set_terminated(run.info.run_id)
+    assert end_dead_runs(client, [experiment_id]) == []
+
+
+def test_a_lost_server_outranks_failures_in_the_overall_status():
+    lost, failed = ProductResult(FIRST, None, LOST), ProductResult(SECOND, None, FAILED)
+    assert overall_status([failed, lost]) == LOST
 
 
 def test_summary_table():
