@@ -423,11 +423,22 @@ class TrainedConfiguration:
     model: str
     hyperparameters: dict
     strategy: str = DIRECT
+    # The run's own backtest scores (evaluation.SCORES), on its own prepared data, if recorded.
+    scores: dict[str, float] | None = None
+
+
+def recorded_scores(metrics: dict[str, float]) -> dict[str, float] | None:
+    """A train run's backtest scores under the gate's names (``backtest_<name>`` on the
+    tutorial's random split), or None if one is missing (an older run)."""
+    found = {name: metrics.get(f"{training.BACKTEST_PREFIX}{name}", metrics.get(name))
+             for name in evaluation.SCORES}
+    return None if None in found.values() else found
 
 
 def trained_configuration(run: Run) -> TrainedConfiguration:
-    """A train run's configuration from its records (param ``model``, the hyperparameters and
-    strategy tags), or a UserError naming the record it lacks."""
+    """A train run's configuration and backtest scores from its records (param ``model``, the
+    hyperparameters and strategy tags, its metrics), or a UserError naming the record it
+    lacks."""
     params, tags, run_id = run.data.params, run.data.tags, run.info.run_id
     if MODEL_PARAM not in params:
         raise UserError(f"train run {run_id} has no param {MODEL_PARAM!r}")
@@ -437,7 +448,7 @@ def trained_configuration(run: Run) -> TrainedConfiguration:
     if strategy not in STRATEGIES:
         raise UserError(f"train run {run_id} has an unknown forecast strategy {strategy!r}")
     return TrainedConfiguration(params[MODEL_PARAM], json.loads(tags[TAG_HYPERPARAMETERS]),
-                                strategy)
+                                strategy, recorded_scores(run.data.metrics))
 
 
 def version_configuration(client: MlflowClient, version: ModelVersion) -> TrainedConfiguration:
@@ -475,7 +486,9 @@ def gate_version(client: MlflowClient, version: ModelVersion, config: Config,
     """Backtest the candidate's and the champion's configurations on the candidate's prepared
     ``table`` and folds, apply the catalog's gate, set the alias. No model is loaded: both are
     refitted the same way on the same rows."""
-    candidate_scores = backtest_scores(config, candidate, table, prepared)
+    # The candidate's train run backtested it on these very rows and folds: its scores are
+    # reused (only the champion is refitted); an older run without them is backtested here.
+    candidate_scores = candidate.scores or backtest_scores(config, candidate, table, prepared)
     champion = current_champion(client, version.name)
     if champion is None:
         decision = apply_gate(config.gate, candidate_scores, None)

@@ -42,6 +42,7 @@ TUTORIAL = "the tutorial's random split (ex-post), with the backtest's scores as
 # The tutorial's four metrics: on a random split they keep their names (the tutorial's scores)
 # and the backtest's own are logged with this prefix.
 TUTORIAL_METRICS = ("mae", "mse", "rmse", "r2")
+BACKTEST_PREFIX = "backtest_"
 
 
 def forecast_spec(prepared: PreparedData, strategy: str) -> ForecastSpec:
@@ -92,7 +93,7 @@ def run_metrics(backtest_metrics: dict[str, float],
     four metrics under their names and the backtest's as ``backtest_<name>``."""
     if tutorial is None:
         return dict(backtest_metrics)
-    renamed = {(f"backtest_{k}" if k in TUTORIAL_METRICS else k): v
+    renamed = {(f"{BACKTEST_PREFIX}{k}" if k in TUTORIAL_METRICS else k): v
                for k, v in backtest_metrics.items()}
     return {**renamed, **tutorial}
 

@@ -7,7 +7,14 @@ import pytest
 
 from grocery.config import load_config
 from grocery.dataset import noise_floor, simulate_sales
-from grocery.evaluation import backtest_metrics, by_horizon, model_backtest, run_backtest
+from grocery.evaluation import (
+    SCORES,
+    backtest_metrics,
+    by_horizon,
+    model_backtest,
+    run_backtest,
+    scores,
+)
 from grocery.forecaster import ForecastSpec
 
 CONFIG = load_config()
@@ -62,3 +69,12 @@ def test_the_backtest_never_reads_after_its_origin(backtest):
     second = model_backtest(CONFIG.model("ridge"), {"alpha": 1.0}, scrambled, SPEC, 5)
     fold_one = first["fold"] == 1
     assert np.array_equal(first.loc[fold_one, "forecast"], second.loc[fold_one, "forecast"])
+
+
+def test_a_train_runs_scores_are_the_gates_scores_of_the_same_configuration(backtest):
+    # register reuses the candidate's train-run scores instead of backtesting it again: they
+    # must be exactly what the gate's own backtest of that configuration gives.
+    sales, _, result = backtest
+    again = scores(model_backtest(CONFIG.model("ridge"), {"alpha": 1.0}, sales, SPEC, 5))
+    logged = backtest_metrics(result)
+    assert {name: logged[name] for name in SCORES} == again

@@ -543,3 +543,12 @@ def test_gate_metrics_score_both_models_on_the_candidates_backtest_table():
     assert {(m.dataset_name, m.dataset_digest) for m in metrics} == {("milk-backtest", "d1")}
     first = GateDecision("champion", "first", "no champion yet", {"rmse": 2.0}, None, None)
     assert len(registry.gate_metrics(first, candidate, None, prepared)) == 1
+
+
+def test_recorded_scores_take_the_backtests_names_and_need_every_score():
+    scores = {name: float(i) for i, name in enumerate(SCORES)}
+    assert registry.recorded_scores(scores) == scores
+    tutorial = {**{name: -1.0 for name in SCORES},
+                **{f"backtest_{name}": value for name, value in scores.items()}}
+    assert registry.recorded_scores(tutorial) == scores  # the random split's ex-post ones aside
+    assert registry.recorded_scores({"rmse": 1.0}) is None  # an older run: backtest it again
