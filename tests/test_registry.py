@@ -461,10 +461,15 @@ def test_a_register_run_killed_mid_wait_holds_up_no_later_registration(
         [sys.executable, "-m", "steps.register", "--train-run-id", weak_run.info.run_id],
         cwd=PROJECT_DIR, env=tracking_store.env(MLFLOW_EXPERIMENT_ID=weak_run.info.experiment_id),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def newest() -> int:
+        return max(int(v.version) for v in client.search_model_versions(f"name = '{name}'"))
+
     deadline = time.monotonic() + 120
-    while (len(client.search_model_versions(f"name = '{name}'")) <= int(earlier.version)
-           and step.poll() is None and time.monotonic() < deadline):
+    while newest() <= int(earlier.version) and step.poll() is None and \
+            time.monotonic() < deadline:
         time.sleep(0.2)
+    assert step.poll() is None, "the register step ended before it could be killed"
     time.sleep(1)  # waiting for the earlier decision now
     step.send_signal(signal.SIGKILL)
     assert step.wait() == -signal.SIGKILL
