@@ -8,6 +8,7 @@ everything they do afterwards refers to that version even if an alias moves.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -556,7 +557,8 @@ def decide_version(client: MlflowClient, version: ModelVersion, config: Config,
         passed_over = wait_for_earlier_decisions(client, version)
         decision = gate_version(client, version, config, candidate, table, prepared)
     except GateUnavailable as error:
-        record_decision(client, version, GATE_UNAVAILABLE, str(error))
+        with contextlib.suppress(MlflowException):  # a registry that refused may refuse this
+            record_decision(client, version, GATE_UNAVAILABLE, str(error))
         raise
     record_decision(client, version, decision.decision)
     return decision, passed_over
