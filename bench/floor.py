@@ -34,6 +34,7 @@ from grocery.prepared import (
     log_prepared,
 )
 from grocery.prepared import forecast_task as task_fields
+from grocery.tracking import log_record
 
 # The pipeline's defaults (MLproject's prepare parameters).
 ROWS, END_DATE, SEED, HORIZON, FOLDS = 1000, "2023-10-03", 9999, 14, 5
@@ -70,9 +71,10 @@ def main(product_name: str) -> None:
         info = log_forecaster(model, backtest.calibration, spec, table,
                               config.trusted_types(choice),
                               logged_model_name(product.name, choice.name), params)
-        training.log_results(
-            run, training.scored_metrics(metrics, backtest, info.model_id, inputs[EVALUATION]),
-            training.estimator_params(model, {}), {})
+        log_record(
+            run.info.run_id,
+            training.scored_metrics(metrics, backtest, info.model_id, inputs[EVALUATION]),
+            training.estimator_params(model, {}))
         training.log_plots(backtest, table, spec, f"{product.name}, {choice.name}")
         mlflow.register_model(info.model_uri, product.registered_model)
 

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import mlflow
 import numpy as np
 import pandas as pd
-from mlflow.entities import LifecycleStage, Metric, Run, RunTag
+from mlflow.entities import LifecycleStage, Metric, Run
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import (
@@ -81,7 +81,7 @@ from grocery.prepared import (
     load_prepared,
     prepared_uri,
 )
-from grocery.tracking import fail_run
+from grocery.tracking import fail_run, log_record
 from grocery.uris import public_uri
 
 _REFERENCE = re.compile(
@@ -262,11 +262,16 @@ def version_tags(train_run: Run, product: Product, register_run_id: str) -> dict
     }
 
 
-def register_version(name: str, train_run: Run, product: Product,
+def register_version(client: MlflowClient, name: str, train_run: Run, product: Product,
                      register_run_id: str) -> ModelVersion:
-    """A new version of ``name`` from the train run's model, created with its lineage tags."""
-    return mlflow.register_model(train_run.data.tags[TAG_MODEL_URI], name,
-                                 tags=version_tags(train_run, product, register_run_id))
+    """A new version of ``name`` from the train run's logged model, created with its lineage
+    tags (in one request: ``name`` exists already, so nothing of ``mlflow.register_model``'s
+    creating it or reading the model back is needed)."""
+    uri = train_run.data.tags[TAG_MODEL_URI]
+    return client.create_model_version(
+        name, uri, run_id=train_run.info.run_id,
+        tags=version_tags(train_run, product, register_run_id),
+        model_id=uri.removeprefix("models:/") if uri.startswith("models:/m-") else None)
 
 
 # --- The champion gate, applied to a new version.
@@ -543,8 +548,7 @@ def log_gate(client: MlflowClient, run_id: str, decision: GateDecision, version:
     now = int(time.time() * 1000)
     metrics = [Metric(key, float(value), now, 0)
                for key, value in decision_metrics(decision).items()]
-    client.log_batch(run_id, metrics=metrics + gate_metrics(decision, version, champion, prepared),
-                     tags=[RunTag(key, value) for key, value in tags.items()])
+    log_record(run_id, metrics + gate_metrics(decision, version, champion, prepared), tags=tags)
 
 
 def decide_version(client: MlflowClient, version: ModelVersion, config: Config,

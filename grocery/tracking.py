@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import mlflow
-from mlflow.entities import LifecycleStage, Run
+from mlflow.entities import LifecycleStage, Metric, Param, Run, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
@@ -93,31 +95,46 @@ def run_location(run: Run) -> str:
 
 
 @contextlib.contextmanager
-def step_run(step: str, product: Product | None = None) -> Iterator[Run]:
+def step_run(step: str, product: Product | None = None,
+             extra_tags: dict[str, str] | None = None) -> Iterator[Run]:
     """The step's MLflow run: the one ``mlflow run`` created for it, or a new one.
 
-    Tags it with the step and product. A ``UserError`` inside, or the tracking server refusing
-    a request (403), ends the run FAILED with the reason as a tag, then propagates as a
-    UserError (the step turns it into one line and a non-zero exit).
+    Tags it with the step, product and ``extra_tags``. A ``UserError`` inside, or the tracking
+    server refusing a request (403), ends the run FAILED with the reason as a tag, then
+    propagates as a UserError (the step turns it into one line and a non-zero exit).
     """
     configure_mlflow()
-    with mlflow.start_run() as active:
-        tags = {TAG_STEP: step, **provenance_tags(step)}
-        if product is not None:
-            tags[TAG_PRODUCT] = product.name
-        mlflow.set_tags(tags)
+    tags = {TAG_STEP: step, **provenance_tags(step), **(extra_tags or {})}
+    if product is not None:
+        tags[TAG_PRODUCT] = product.name
+    # Tags go with the start (one request), and the run MLflow reads back then holds them.
+    with mlflow.start_run(tags=tags) as active:
         if active.info.experiment_id == DEFAULT_EXPERIMENT_ID:
             name = product.experiment if product else "<product experiment>"
             print(f"note: this {step} run is in the Default experiment; pass --experiment-name "
                   f"{name} to keep it with its product", file=sys.stderr)
         try:
-            yield mlflow.get_run(active.info.run_id)
+            yield active
         except Exception as error:
             reason = error if isinstance(error, UserError) else refusal(error)
             if reason is None:
                 raise
             mlflow.set_tag(TAG_ERROR, str(reason))
             raise reason from None
+
+
+def log_record(run_id: str, metrics: dict[str, float] | list[Metric] | None = None,
+               params: dict[str, object] | None = None,
+               tags: dict[str, str] | None = None) -> None:
+    """A run's metrics, params and tags in one request (a server shared by many pipelines
+    counts requests); ``metrics`` as a dict, or as Metric objects to link them to a logged
+    model and a dataset."""
+    if isinstance(metrics, dict):
+        now = int(time.time() * 1000)
+        metrics = [Metric(key, float(value), now, 0) for key, value in metrics.items()]
+    MlflowClient().log_batch(run_id, metrics=metrics or [],
+                             params=[Param(k, str(v)) for k, v in (params or {}).items()],
+                             tags=[RunTag(k, str(v)) for k, v in (tags or {}).items()])
 
 
 def provenance_tags(step: str) -> dict[str, str]:
@@ -147,10 +164,23 @@ MLFLOW_DEFAULTS = {
 }
 
 
+# Set to true for MLflow's own INFO lines (the commands it runs, the tables it creates, the
+# versions it registers) in the processes the project starts; by default they are WARNING.
+VERBOSE_ENV = "GROCERY_VERBOSE"
+QUIET_LOGGERS = ("mlflow", "alembic")  # alembic: a new SQLite store's migrations
+
+
 def configure_mlflow() -> None:
-    """MLflow settings for this process and the steps it starts; the user's own settings win."""
+    """MLflow settings for this process and the steps it starts; the user's own settings win.
+
+    Unless ``GROCERY_VERBOSE=true``, MLflow logs only warnings here and in the steps, so the
+    console shows the project's own line per product and step."""
     for name, value in MLFLOW_DEFAULTS.items():
         os.environ.setdefault(name, value)
+    if os.environ.get(VERBOSE_ENV, "").lower() != "true":
+        level = os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(level.upper())
 
 
 def env_manager_of_tag(tag: str | None) -> str:

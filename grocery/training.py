@@ -13,8 +13,7 @@ import time
 import mlflow
 import pandas as pd
 from mlflow.data.dataset import Dataset
-from mlflow.entities import Metric, Param, Run, RunTag
-from mlflow.tracking import MlflowClient
+from mlflow.entities import Metric
 
 from grocery import plots
 from grocery.config import ModelChoice, Product
@@ -116,15 +115,6 @@ def scored_metrics(metrics: dict[str, float], backtest: Backtest, model_id: str,
         scored += [Metric(f"{name}_by_horizon", float(row[name]), now, int(h), **link)
                    for name in ("rmse", "mase")]
     return scored
-
-
-def log_results(run: Run, metrics: list[Metric], params: dict[str, object],
-                tags: dict[str, str]) -> None:
-    """Metrics, params and tags of a train run in one request (a tracking server shared by many
-    pipelines counts requests)."""
-    MlflowClient().log_batch(run.info.run_id, metrics=metrics,
-                             params=[Param(k, str(v)) for k, v in params.items()],
-                             tags=[RunTag(k, v) for k, v in tags.items()])
 
 
 def log_plots(backtest: Backtest, table: pd.DataFrame, spec: ForecastSpec, title: str) -> None:

@@ -21,7 +21,7 @@ from grocery.experiments import data_schema
 from grocery.names import PREPARE, TAG_DATA_DIGEST
 from grocery.own_data import forecast_task, known_product, prepared_product, split_own_table
 from grocery.roles import parse_known_ahead
-from grocery.tracking import run_location, step_run
+from grocery.tracking import log_record, run_location, step_run
 
 
 def parse_args() -> argparse.Namespace:
@@ -61,8 +61,8 @@ def main() -> None:
         data_uri = prepared.log_prepared(sales.train, sales.validation, record)
         logged = prepared.datasets(sales.train, sales.validation, record, data_uri)
         prepared.log_datasets(run.info.run_id, {c: logged[c] for c in prepared.SPLIT_CONTEXTS})
-        mlflow.set_tags({TAG_DATA_DIGEST: record.data_digest, **prepared.task_tags(record)})
-        mlflow.log_metrics(prepared.row_metrics(sales))
+        log_record(run.info.run_id, prepared.row_metrics(sales),
+                   tags={TAG_DATA_DIGEST: record.data_digest, **prepared.task_tags(record)})
         print(f"{product.name} prepare: run {run.info.run_id}, {len(sales.train)} train + "
               f"{len(sales.validation)} validation rows, digest {record.data_digest} "
               f"({run_location(run)}); data at {data_uri}")

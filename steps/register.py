@@ -39,10 +39,9 @@ def main() -> None:
     args = parse_args()
     config = load_config()
     client = MlflowClient()
-    with step_run(REGISTER) as run:
-        # Recorded before the version exists: a registration queued behind this one can then
-        # tell when this process is dead (grocery/liveness.py).
-        mlflow.set_tag(TAG_PROCESS, process_identity())
+    # The process is recorded before the version exists: a registration queued behind this one
+    # can then tell when this process is dead (grocery/liveness.py).
+    with step_run(REGISTER, extra_tags={TAG_PROCESS: process_identity()}) as run:
         train_run = registry.finished_train_run(client, args.train_run_id)
         tags = train_run.data.tags
         product = config.find_product(tags[TAG_PRODUCT], tags.get(TAG_DEPARTMENT, ""))
@@ -52,7 +51,7 @@ def main() -> None:
         train, validation, prepared = load_prepared(prepared_uri(tags[TAG_PREPARE_RUN]))
         table = training.full_table(train, validation, prepared)
         name = registry.ensure_registered_model(client, config, product)
-        version = registry.register_version(name, train_run, product, run.info.run_id)
+        version = registry.register_version(client, name, train_run, product, run.info.run_id)
         decision, passed_over = registry.decide_version(client, version, config,
                                                         configuration, table, prepared)
 

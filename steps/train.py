@@ -25,7 +25,7 @@ from grocery.modeling import resolve_hyperparameters
 from grocery.names import TAG_MODEL_URI, TRAIN, logged_model_name
 from grocery.parameters import extra_params
 from grocery.prepared import EVALUATION, datasets, load_prepared, log_datasets
-from grocery.tracking import run_location, step_run
+from grocery.tracking import log_record, run_location, step_run
 
 
 def parse_args() -> tuple[argparse.Namespace, dict[str, str]]:
@@ -62,8 +62,9 @@ def main() -> None:
         info = log_forecaster(model, backtest.calibration, spec, table,
                               config.trusted_types(choice),
                               logged_model_name(product.name, choice.name), params)
-        training.log_results(
-            run, training.scored_metrics(metrics, backtest, info.model_id, inputs[EVALUATION]),
+        log_record(
+            run.info.run_id,
+            training.scored_metrics(metrics, backtest, info.model_id, inputs[EVALUATION]),
             training.estimator_params(model, run.data.params), {TAG_MODEL_URI: info.model_uri})
         training.log_plots(backtest, table, spec, f"{product.name}, {choice.name}")
         print(f"{product.name} train: run {run.info.run_id}, "

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from grocery.config import load_config
+from grocery.names import TAG_PROCESS
 from tests.conftest import Store, copy_project, new_store, succeeded
 
 CATALOG = load_config()
@@ -133,6 +134,7 @@ def test_default_holds_no_step_runs_and_the_launcher_names_the_pipelines(dairy):
     launcher = runs[0]
     assert launcher.data.tags["mlflow.project.entryPoint"] == "main"
     ours = {k: v for k, v in launcher.data.tags.items() if not k.startswith("mlflow.")}
+    assert ours.pop(TAG_PROCESS)  # which process ran it, so a rerun can tell it died
     assert ours == {f"pipeline.{p.name}": parent_run(store, p).info.run_id for p in DAIRY}
     assert not launcher.data.metrics
     # The summary table names each product's outcome.

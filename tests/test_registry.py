@@ -187,7 +187,7 @@ def register(client, run) -> mlflow.entities.model_registry.ModelVersion:
     """``run``'s model as a new version, as the register step makes it (its run ends first)."""
     name = registry.ensure_registered_model(client, CONFIG, PRODUCT)
     with mlflow.start_run(experiment_id=run.info.experiment_id) as register_run:
-        return registry.register_version(name, run, PRODUCT, register_run.info.run_id)
+        return registry.register_version(client, name, run, PRODUCT, register_run.info.run_id)
 
 
 def test_a_version_carries_its_lineage_tags(tracking_store, weak_run):

@@ -3,6 +3,8 @@ failed runs, and the env manager nested steps inherit."""
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -28,9 +30,12 @@ from grocery.names import (
 from grocery.provenance import code_digest
 from grocery.tracking import (
     DEFAULT_EXPERIMENT_ID,
+    VERBOSE_ENV,
+    configure_mlflow,
     ensure_experiment,
     env_manager_of,
     fail_run,
+    log_record,
     run_location,
     scratch_experiment,
     step_run,
@@ -65,8 +70,9 @@ def test_step_run_tags_step_and_product_and_fails_on_a_user_error(tracking_store
     # Where `mlflow run` tells a step's process which experiment it runs in.
     monkeypatch.setenv(MLFLOW_EXPERIMENT_ID.name,
                        ensure_experiment(tracking_store.client, CATALOG, PRODUCT))
-    with step_run(TRAIN, PRODUCT) as run:
-        pass
+    with step_run(TRAIN, PRODUCT, extra_tags={TAG_NOTE: "given at the start"}) as run:
+        # The run handed to the step already holds its tags (no second read).
+        assert run.data.tags[TAG_STEP] == TRAIN and run.data.tags[TAG_NOTE] == "given at the start"
     finished = mlflow.get_run(run.info.run_id)
     assert finished.info.status == RunStatus.to_string(RunStatus.FINISHED)
     assert finished.data.tags[TAG_STEP] == TRAIN
@@ -118,3 +124,26 @@ def test_fail_run_scratch_experiment_and_run_location(tracking_store):
     assert failed.info.status == RunStatus.to_string(RunStatus.FAILED)
     assert failed.data.tags[TAG_ERROR] == "lost http://127.0.0.1:1/api"
     assert run_location(failed) == f"experiment {scratch} in {tracking_store.uri}"
+
+
+def test_log_record_writes_metrics_params_and_tags(tracking_store):
+    with mlflow.start_run() as run:
+        log_record(run.info.run_id, {"rmse": 2.5}, {"alpha": 1.0}, {TAG_NOTE: "batched"})
+    logged = mlflow.get_run(run.info.run_id).data
+    assert (logged.metrics, logged.params, logged.tags[TAG_NOTE]) == (
+        {"rmse": 2.5}, {"alpha": "1.0"}, "batched")
+
+
+def test_mlflow_is_quiet_unless_verbose_is_asked(monkeypatch):
+    for name in ("MLFLOW_LOGGING_LEVEL", VERBOSE_ENV):
+        monkeypatch.delenv(name, raising=False)
+    configure_mlflow()
+    # This process and the steps it starts (they read the variable when importing mlflow).
+    assert os.environ["MLFLOW_LOGGING_LEVEL"] == "WARNING"
+    assert logging.getLogger("mlflow").getEffectiveLevel() == logging.WARNING
+    monkeypatch.delenv("MLFLOW_LOGGING_LEVEL")
+    monkeypatch.setenv(VERBOSE_ENV, "true")
+    logging.getLogger("mlflow").setLevel(logging.INFO)
+    configure_mlflow()
+    assert "MLFLOW_LOGGING_LEVEL" not in os.environ
+    assert logging.getLogger("mlflow").getEffectiveLevel() == logging.INFO

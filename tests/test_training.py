@@ -23,6 +23,7 @@ from grocery.names import (
 from grocery.own_data import forecast_task
 from grocery.prepared import SYNTHETIC, describe
 from grocery.prepared import forecast_task as task_fields
+from grocery.tracking import log_record
 from tests.conftest import new_store
 
 CONFIG = load_config()
@@ -105,9 +106,9 @@ def test_logged_histories_linked_to_the_model_and_dataset_and_pictures(tmp_path,
                                                      source_run_id=run.info.run_id)
             dataset = mlflow.data.from_pandas(table, name="apples-backtest", digest="d1")
             metrics = backtest_metrics(result, 50.0)
-            training.log_results(run, training.scored_metrics(metrics, result, model.model_id,
-                                                              dataset),
-                                 {"alpha": 1.0}, {"note": "one request"})
+            log_record(run.info.run_id,
+                       training.scored_metrics(metrics, result, model.model_id, dataset),
+                       {"alpha": 1.0}, {"note": "one request"})
             training.log_plots(result, table, spec, "test")
         found = mlflow.search_logged_models(
             experiment_ids=[run.info.experiment_id], output_format="list",
