@@ -27,8 +27,11 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
 	$(BIN)/pip install --quiet -r requirements-test.txt
 	touch $@
 
+# The outer `mlflow run` is MLflow's own process: quiet its INFO lines as the project quiets
+# its steps' (GROCERY_VERBOSE=true brings MLflow's lines back; docs/troubleshooting.md).
 run: $(VENV)/.installed
-	mlflow run . -P product=$(PRODUCT) --env-manager local
+	MLFLOW_LOGGING_LEVEL=$${MLFLOW_LOGGING_LEVEL:-$$( [ "$$GROCERY_VERBOSE" = true ] \
+	  && echo INFO || echo WARNING)} mlflow run . -P product=$(PRODUCT) --env-manager local
 
 # The test suite needs real services: PostgreSQL (behind `mlflow server`) and Debian's
 # Chromium (the UI test). Both come from Debian's packages when missing.

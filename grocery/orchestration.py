@@ -46,7 +46,7 @@ from grocery.names import (
 )
 from grocery.parameters import PRODUCT_PARAM, PipelineSettings
 from grocery.prepared import prepared_uri
-from grocery.tracking import fail_run, provenance_tags, run_location
+from grocery.tracking import fail_run, log_record, provenance_tags, run_location
 from grocery.uris import tracking_uri_for_humans
 
 FINISHED = RunStatus.to_string(RunStatus.FINISHED)
@@ -105,8 +105,9 @@ def run_step(step: str, parameters: dict[str, str], product: Product, experiment
 
     Started as ``mlflow.run`` starts it and waited for here: after the step exits,
     ``mlflow.run`` asks the server for its run's status with the full retry budget even when
-    the step has just reported the server lost (exit 3). The run is ended as ``mlflow.run``
-    ends it: FAILED or FINISHED by the step's exit status unless the step ended it itself.
+    the step has just reported the server lost (exit 3). A step that exits 0 ended its run
+    itself; a failed step's run still RUNNING (the step killed, or dead before its run
+    started) is ended FAILED here, as ``mlflow.run`` would.
     """
     submitted = start_project_run(
         uri=str(PROJECT_DIR), experiment_id=experiment_id, entry_point=step, version=None,
@@ -117,42 +118,52 @@ def run_step(step: str, parameters: dict[str, str], product: Product, experiment
     if status == STEP_LOST_SERVER:
         stop_retrying()  # before ending the parent run on the way out
         raise ServerLost(f"{product.name} {step} lost the tracking server")
-    client = MlflowClient()
-    if client.get_run(submitted.run_id).info.status == RUNNING:
-        client.set_terminated(submitted.run_id, FINISHED if status == 0 else FAILED)
     if status != 0:
+        # A step that exits 0 has ended its run itself (grocery/tracking.step_run); one that
+        # failed may not have (killed, or dead before its run started).
+        client = MlflowClient()
+        if client.get_run(submitted.run_id).info.status == RUNNING:
+            client.set_terminated(submitted.run_id, FAILED)
         raise StepFailed(f"{product.name} {step} failed (exit status {status})")
     return submitted.run_id
 
 
 def run_steps(product: Product, experiment_id: str, settings: PipelineSettings) -> None:
     """prepare -> train -> register under this thread's parent run, each step reused from the
-    cache when a finished run did the same work; each recorded on the parent run."""
+    cache when a finished run did the same work; each recorded on the parent run (in one
+    request at the end, or when a step fails: what the steps so far did)."""
     client = MlflowClient()
+    parent_id = mlflow.active_run().info.run_id
+    record: dict[str, str] = {}
 
     def step(name: str, params: dict[str, str], key_params: dict, upstream: str | None) -> Run:
         key = cache_key(name, key_params, upstream)
         run = find_cached(client, experiment_id, name, key) if settings.use_cache else None
         cached = run is not None
-        if not cached:
+        if cached:  # a step that runs prints its own line
+            print(f"{product.name} {name}: run {run.info.run_id} reused "
+                  f"({run_location(run)})", flush=True)
+        else:
             run_id = run_step(name, params, product, experiment_id, settings.env_manager)
             run = remember(client, name, run_id, key)
-        mlflow.set_tags({step_run_tag(name): run.info.run_id,
-                         step_cached_tag(name): str(cached).lower()})
-        print(f"{product.name} {name}: run {run.info.run_id} {'reused' if cached else FINISHED} "
-              f"({run_location(run)})", flush=True)
+        record.update({step_run_tag(name): run.info.run_id,
+                       step_cached_tag(name): str(cached).lower()})
         return run
 
-    prepare_params = {PRODUCT_PARAM: product.name, **settings.prepare_params}
-    prepare = step(PREPARE, prepare_params, prepare_params, settings.data_digest)
-    train = step(TRAIN, {"data": prepared_uri(prepare.info.run_id), **settings.train_params},
-                 settings.train_resolved, prepare.data.tags[TAG_CACHE_OUTPUT])
-    register = step(REGISTER, {"train_run_id": train.info.run_id}, {},
-                    train.data.tags[TAG_CACHE_OUTPUT])
-    mlflow.log_metrics(train.data.metrics)
-    mlflow.set_tags({TAG_REGISTERED_MODEL: product.registered_model,
-                     TAG_MODEL_VERSION: register.data.tags[TAG_MODEL_VERSION],
-                     TAG_ALIAS: register.data.tags[TAG_ALIAS]})
+    try:
+        prepare_params = {PRODUCT_PARAM: product.name, **settings.prepare_params}
+        prepare = step(PREPARE, prepare_params, prepare_params, settings.data_digest)
+        train = step(TRAIN, {"data": prepared_uri(prepare.info.run_id), **settings.train_params},
+                     settings.train_resolved, prepare.data.tags[TAG_CACHE_OUTPUT])
+        register = step(REGISTER, {"train_run_id": train.info.run_id}, {},
+                        train.data.tags[TAG_CACHE_OUTPUT])
+    except StepFailed:
+        log_record(parent_id, tags=record)
+        raise
+    log_record(parent_id, train.data.metrics, tags={
+        **record, TAG_REGISTERED_MODEL: product.registered_model,
+        TAG_MODEL_VERSION: register.data.tags[TAG_MODEL_VERSION],
+        TAG_ALIAS: register.data.tags[TAG_ALIAS]})
 
 
 def run_pipeline(product: Product, experiment_id: str, settings: PipelineSettings,
@@ -178,19 +189,19 @@ def run_pipeline(product: Product, experiment_id: str, settings: PipelineSetting
 def pipeline_in_parent(product: Product, experiment_id: str, settings: PipelineSettings,
                        parent_run_id: str | None, launcher_run_id: str | None) -> ProductResult:
     """``run_pipeline``'s work: the parent run, its steps, the product's result."""
-    # A new parent run is created with its process, so a rerun can tell when it was left behind.
+    client = MlflowClient()
+    experiment = client.get_experiment(experiment_id)
+    # The parent run starts with its tags (one request), its process among them, so a rerun
+    # can tell when it was left behind.
+    tags = {TAG_PROCESS: process_identity(), TAG_PRODUCT: product.name, TAG_STEP: PIPELINE,
+            **provenance_tags("main"), TAG_EXPERIMENT_CHOSEN: experiment.name,
+            TAG_EXPERIMENT_REASON: experiment.tags.get(TAG_EXPERIMENT_REASON, OWN_EXPERIMENT)}
     with mlflow.start_run(run_id=parent_run_id,
                           experiment_id=None if parent_run_id else experiment_id,
                           run_name=None if parent_run_id else run_name(product.name, PIPELINE),
-                          tags={TAG_PROCESS: process_identity()}) as parent:
-        client = MlflowClient()
+                          tags=tags) as parent:
         if launcher_run_id and launcher_run_id != parent.info.run_id:
             client.set_tag(launcher_run_id, pipeline_tag(product.name), parent.info.run_id)
-        experiment = client.get_experiment(experiment_id)
-        mlflow.set_tags({TAG_PRODUCT: product.name, TAG_STEP: PIPELINE,
-                         **provenance_tags("main"), TAG_EXPERIMENT_CHOSEN: experiment.name,
-                         TAG_EXPERIMENT_REASON: experiment.tags.get(TAG_EXPERIMENT_REASON,
-                                                                    OWN_EXPERIMENT)})
         print(f"{product.name} {PIPELINE}: run {parent.info.run_id} in {experiment.name} "
               f"({run_location(parent)}), env manager {settings.env_manager}", flush=True)
         error = None

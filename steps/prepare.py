@@ -63,9 +63,10 @@ def main() -> None:
         prepared.log_datasets(run.info.run_id, {c: logged[c] for c in prepared.SPLIT_CONTEXTS})
         log_record(run.info.run_id, prepared.row_metrics(sales),
                    tags={TAG_DATA_DIGEST: record.data_digest, **prepared.task_tags(record)})
-        print(f"{product.name} prepare: run {run.info.run_id}, {len(sales.train)} train + "
-              f"{len(sales.validation)} validation rows, digest {record.data_digest} "
-              f"({run_location(run)}); data at {data_uri}")
+    # Printed once the run has ended: the line says the step finished.
+    print(f"{product.name} prepare: run {run.info.run_id}, {len(sales.train)} train + "
+          f"{len(sales.validation)} validation rows, digest {record.data_digest} "
+          f"({run_location(run)}); data at {data_uri}")
 
 
 if __name__ == "__main__":

@@ -58,8 +58,9 @@ def main() -> None:
         registry.log_gate(client, run.info.run_id, decision, version, prepared,
                           {**registry.reference_tags(version),
                            **decision_tags(decision, config.gate, passed_over)})
-        print(f"{product.name} register: run {run.info.run_id}, {name} v{version.version} "
-              f"@{decision.alias} ({decision.reason}) ({run_location(run)})")
+    # Printed once the run has ended: the line says the step finished.
+    print(f"{product.name} register: run {run.info.run_id}, {name} v{version.version} "
+          f"@{decision.alias} ({decision.reason}) ({run_location(run)})")
 
 
 if __name__ == "__main__":

@@ -67,8 +67,9 @@ def main() -> None:
             training.scored_metrics(metrics, backtest, info.model_id, inputs[EVALUATION]),
             training.estimator_params(model, run.data.params), {TAG_MODEL_URI: info.model_uri})
         training.log_plots(backtest, table, spec, f"{product.name}, {choice.name}")
-        print(f"{product.name} train: run {run.info.run_id}, "
-              f"{training.summary(choice.name, metrics)} ({run_location(run)})")
+    # Printed once the run has ended: the line says the step finished.
+    print(f"{product.name} train: run {run.info.run_id}, "
+          f"{training.summary(choice.name, metrics)} ({run_location(run)})")
 
 
 if __name__ == "__main__":

@@ -16,11 +16,11 @@ DAIRY = CATALOG.resolve("dairy")
 
 
 @pytest.fixture(scope="module")
-def dairy(tmp_path_factory) -> tuple[Store, str]:
+def dairy(tmp_path_factory) -> tuple[Store, str, str]:
     """One real run of the whole pipeline for the dairy department."""
     store = new_store(tmp_path_factory.mktemp("dairy"))
     result = succeeded(store.mlflow_run(product="dairy"))
-    return store, result.stdout
+    return store, result.stdout, result.stderr
 
 
 def parent_run(store: Store, product) -> mlflow.entities.Run:
@@ -40,7 +40,7 @@ def children(store: Store, parent: mlflow.entities.Run) -> list[mlflow.entities.
 
 
 def test_experiments_carry_every_tag(dairy):
-    store, _ = dairy
+    store, _, _ = dairy
     found = store.client.search_experiments(
         filter_string="tags.`project_name` = 'grocery-forecasting'"
     )
@@ -51,7 +51,7 @@ def test_experiments_carry_every_tag(dairy):
 
 
 def test_each_product_has_one_parent_with_three_finished_steps(dairy):
-    store, _ = dairy
+    store, _, _ = dairy
     for product in DAIRY:
         parent = parent_run(store, product)
         assert parent.info.status == "FINISHED"
@@ -69,7 +69,7 @@ def test_each_product_has_one_parent_with_three_finished_steps(dairy):
 
 
 def test_train_metrics_are_sane_and_datasets_logged(dairy):
-    store, _ = dairy
+    store, _, _ = dairy
     for product in DAIRY:
         train = next(r for r in children(store, parent_run(store, product))
                      if r.data.tags["mlflow.project.entryPoint"] == "train")
@@ -97,7 +97,7 @@ def test_train_metrics_are_sane_and_datasets_logged(dairy):
 
 
 def test_version_tags_alias_and_loading_by_alias(dairy):
-    store, _ = dairy
+    store, _, _ = dairy
     milk = CATALOG.product("milk")
     version = store.client.get_model_version_by_alias(milk.registered_model, "champion")
     parent = parent_run(store, milk)
@@ -128,7 +128,7 @@ def test_version_tags_alias_and_loading_by_alias(dairy):
 
 
 def test_default_holds_no_step_runs_and_the_launcher_names_the_pipelines(dairy):
-    store, output = dairy
+    store, output, _ = dairy
     runs = store.client.search_runs(["0"])
     assert len(runs) == 1
     launcher = runs[0]
@@ -164,3 +164,15 @@ def test_one_failing_product_does_not_stop_the_others(tmp_path):
     assert rows["cheese"][-1] == "FAILED"
     assert store.client.get_model_version_by_alias("grocery-forecasting-milk", "champion")
     assert not store.client.search_model_versions("name = 'grocery-forecasting-cheese'")
+
+
+def test_the_console_has_one_line_per_product_and_step_and_no_mlflow_info(dairy):
+    _, output, errors = dairy
+    for product in DAIRY:
+        for step in ("pipeline", "prepare", "train", "register"):
+            lines = [x for x in output.splitlines() if x.startswith(f"{product.name} {step}: ")]
+            assert len(lines) == 1, output
+    assert "train: run " in output and " backtest rmse " in output  # the key metric
+    # The outer `mlflow run` is MLflow's own process and logs its INFO lines; nothing the
+    # project started does (the steps' commands, MLflow's registry prints).
+    assert "python -m steps.prepare" not in errors and "Created version" not in errors

@@ -23,12 +23,12 @@ def server_store(server: TrackingServer, tmp_path) -> Store:
 
 
 def start_until_prepared(store: Store, product: str, env: dict) -> subprocess.Popen:
-    """Start a pipeline; return once `main` reports its prepare step FINISHED."""
+    """Start a pipeline; return once its prepare step reports it finished (its run ended)."""
     pipeline = subprocess.Popen(store.mlflow_run_command(product=product), env=env,
                                 cwd=store.folder, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
     for line in pipeline.stdout:
-        if line.startswith(f"{product} prepare: run ") and "FINISHED" in line:
+        if line.startswith(f"{product} prepare: run "):
             break
     return pipeline
 

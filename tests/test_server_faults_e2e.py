@@ -45,7 +45,8 @@ def test_a_server_lost_during_the_whole_catalog_ends_it_cleanly_and_a_rerun_clea
             env=store.env(**RETRIES), cwd=store.folder, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True)
         for line in pipeline.stdout:  # some products mid-pipeline, others not started
-            if " prepare: run " in line and "FINISHED" in line:
+            # A train step's line: its product's prepare run ended and is keyed for reuse.
+            if " train: run " in line:
                 break
         server.stop(crash=True)  # SIGKILL to the server's whole process group
         lost_at = time.monotonic()
@@ -145,7 +146,7 @@ def test_credentials_never_show_even_when_the_server_is_lost(sqlite_server, sign
     printed = []
     for line in pipeline.stdout:
         printed.append(line)
-        if line.startswith(f"{PRODUCT} prepare: run ") and "FINISHED" in line:
+        if line.startswith(f"{PRODUCT} prepare: run "):
             break
     sqlite_server.stop(crash=True)
     try:
