@@ -30,6 +30,7 @@ from grocery.prepared import (
     PreparedData,
     datasets,
     describe,
+    full_table,
     log_datasets,
     log_prepared,
 )
@@ -59,7 +60,7 @@ def main(product_name: str) -> None:
     mlflow.set_experiment(product.experiment)
     with mlflow.start_run() as run:
         sales, record = prepare(config, product, run_id=run.info.run_id)
-        table = training.full_table(sales.train, sales.validation, record)
+        table = full_table(sales.train, sales.validation, record)
         spec = training.forecast_spec(record, config.forecast_strategy)
         params = resolve_hyperparameters(choice, {})
         backtest = run_backtest(choice, params, table, spec, record.folds)

@@ -37,10 +37,11 @@ from grocery.baseline_forecasts import BASELINES, ets
 from grocery.config import Config, load_config
 from grocery.dataset import DATE, TARGET, simulate_sales
 from grocery.evaluation import backtest_metrics, model_backtest, run_backtest, scores
-from grocery.forecaster import STRATEGIES, ForecastSpec, fit_forecaster
+from grocery.forecaster import ForecastSpec, fit_forecaster
 from grocery.frequency import DAILY, WEEKLY
 from grocery.modeling import resolve_hyperparameters
-from grocery.prepared import PreparedData
+from grocery.names import STRATEGIES
+from grocery.prepared import PreparedData, full_table
 from grocery.scoring import metrics_by_horizon
 
 DEFAULT_SEEDS = (9999, 1, 2)
@@ -132,7 +133,7 @@ def product_scores(config: Config, name: str, seed: int) -> dict[str, float]:
     sales, record = prepare(config, product, seed)
     frame, noise = simulate_sales(config.generators[name], ROWS, END_DATE, seed)
     noise = pd.Series(noise.to_numpy(), index=pd.DatetimeIndex(frame[DATE]))
-    table_ = training.full_table(sales.train, sales.validation, record)
+    table_ = full_table(sales.train, sales.validation, record)
     spec = training.forecast_spec(record, config.forecast_strategy)
     backtest = run_backtest(choice, resolve_hyperparameters(choice, {}), table_, spec,
                             record.folds)

@@ -22,9 +22,6 @@ from grocery.intervals import IntervalCalibration, band_coverage, calibrate, hel
 from grocery.modeling import rmse_to_noise
 from grocery.scoring import forecast_metrics, metrics_by_horizon, seasonal_naive_scale
 
-# The metrics the champion gate may compare, all over the same backtest forecasts.
-SCORES = ("mae", "mse", "rmse", "r2", "mase", "rmsse")
-
 
 @dataclass(frozen=True)
 class Backtest:

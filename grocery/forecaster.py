@@ -24,9 +24,8 @@ from grocery.config import ModelChoice
 from grocery.errors import UserError
 from grocery.intervals import IntervalCalibration, bands
 from grocery.modeling import build_model
+from grocery.names import DIRECT
 
-DIRECT, RECURSIVE = "direct", "recursive"
-STRATEGIES = (DIRECT, RECURSIVE)
 FORECAST = "forecast"
 OUTPUT_COLUMNS = (FORECAST, "lower_80", "upper_80", "lower_95", "upper_95")
 

@@ -108,6 +108,16 @@ def logged_model_name(product: str, model: str) -> str:
     return f"{product}-{model}"
 
 
+# --- Forecast strategies (grocery/forecaster.py; catalog.yaml's forecast_strategy, the tag
+# grocery.forecast_strategy): one model per step ahead, or one model fed its own forecasts.
+DIRECT, RECURSIVE = "direct", "recursive"
+STRATEGIES = (DIRECT, RECURSIVE)
+
+# --- Metric names: the scores the champion gate compares (grocery/evaluation.py computes them),
+# and the prefix a train run's backtest scores take on the tutorial's random split.
+SCORES = ("mae", "mse", "rmse", "r2", "mase", "rmsse")
+BACKTEST_PREFIX = "backtest_"
+
 # --- Steps and the runs that hold them.
 PREPARE, TRAIN, REGISTER = "prepare", "train", "register"
 STEPS = (PREPARE, TRAIN, REGISTER)

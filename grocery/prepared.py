@@ -147,6 +147,13 @@ def row_metrics(split: SplitSales) -> dict[str, float]:
     return metrics
 
 
+def full_table(train: pd.DataFrame, validation: pd.DataFrame,
+               prepared: PreparedData) -> pd.DataFrame:
+    """Every prepared row, in date order: the backtest's table and the final model's."""
+    table = pd.concat([train, validation]).sort_values(prepared.date_column, kind="stable")
+    return table.reset_index(drop=True)
+
+
 def prepared_uri(prepare_run_id: str) -> str:
     """Where a prepare run's data lives: ``runs:/<id>/data``."""
     return f"runs:/{prepare_run_id}/{DATA_DIR}"

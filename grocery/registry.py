@@ -30,11 +30,9 @@ from mlflow.protos.databricks_pb2 import (
 from mlflow.pyfunc import PyFuncModel
 from mlflow.tracking import MlflowClient
 
-from grocery import evaluation, training
 from grocery.config import Config, Product, load_config
 from grocery.dataset import continue_sales
 from grocery.errors import UserError, lost_connection
-from grocery.forecaster import DIRECT, STRATEGIES
 from grocery.gate import (
     GATE_ABANDONED,
     GATE_UNAVAILABLE,
@@ -47,9 +45,12 @@ from grocery.gate import (
 from grocery.lineage import UNKNOWN
 from grocery.liveness import process_gone
 from grocery.model_inputs import Column
-from grocery.model_trust import verified_model, version_label
 from grocery.names import (
     ALIAS_CHAMPION,
+    BACKTEST_PREFIX,
+    DIRECT,
+    SCORES,
+    STRATEGIES,
     TAG_DATA_DIGEST,
     TAG_DEPARTMENT,
     TAG_FORECAST_STRATEGY,
@@ -78,6 +79,7 @@ from grocery.prepared import (
     SYNTHETIC,
     PreparedData,
     dataset_name,
+    full_table,
     load_prepared,
     prepared_uri,
 )
@@ -198,6 +200,10 @@ def load_model(version: ModelVersion) -> PyFuncModel:
     """The version as a forecaster, built from its files only once they proved to be what the
     package writes, its skops file read with the catalog's trusted types for its model
     (grocery.model_trust); MLflow never runs the model's own code."""
+    # Lazy: skops and the forecaster (~0.5 s of start-up) only where a model is loaded, never
+    # in register.
+    from grocery.model_trust import verified_model, version_label
+
     config = load_config()
     try:
         choice = config.model(version_configuration(MlflowClient(), version).model)
@@ -429,15 +435,15 @@ class TrainedConfiguration:
     model: str
     hyperparameters: dict
     strategy: str = DIRECT
-    # The run's own backtest scores (evaluation.SCORES), on its own prepared data, if recorded.
+    # The run's own backtest scores (names.SCORES), on its own prepared data, if recorded.
     scores: dict[str, float] | None = None
 
 
 def recorded_scores(metrics: dict[str, float]) -> dict[str, float] | None:
     """A train run's backtest scores under the gate's names (``backtest_<name>`` on the
     tutorial's random split), or None if one is missing (an older run)."""
-    found = {name: metrics.get(f"{training.BACKTEST_PREFIX}{name}", metrics.get(name))
-             for name in evaluation.SCORES}
+    found = {name: metrics.get(f"{BACKTEST_PREFIX}{name}", metrics.get(name))
+             for name in SCORES}
     return None if None in found.values() else found
 
 
@@ -480,6 +486,10 @@ def backtest_scores(config: Config, configuration: TrainedConfiguration, table: 
                     prepared: PreparedData) -> dict[str, float]:
     """``configuration`` refitted at each of ``prepared``'s backtest origins on ``table``, scored
     over its forecasts: the same folds, horizon and known-ahead columns for any configuration."""
+    # Lazy: fitting needs scikit-learn, statsmodels and matplotlib (~1.5 s of start-up), which a
+    # first registration, reusing its train run's scores, never does.
+    from grocery import evaluation, training
+
     spec = training.forecast_spec(prepared, configuration.strategy)
     frame = evaluation.model_backtest(config.model(configuration.model),
                                       configuration.hyperparameters, table, spec, prepared.folds)
@@ -577,7 +587,7 @@ def version_data(client: MlflowClient,
     train_run = client.get_run(version.tags[TAG_TRAIN_RUN])
     prepare_run = client.get_run(train_run.data.tags[TAG_PREPARE_RUN])
     train, validation, prepared = load_prepared(prepared_uri(prepare_run.info.run_id))
-    return training.full_table(train, validation, prepared), prepared, prepare_run
+    return full_table(train, validation, prepared), prepared, prepare_run
 
 
 def catalog_continuation(client: MlflowClient, config: Config,

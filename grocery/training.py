@@ -1,7 +1,7 @@
 """Training one forecaster on prepared data: judge it by a rolling-origin backtest against the
 statistical baselines, fit it on all the data, and log its metrics, pictures and the model.
 
-``forecast_spec``, ``full_table`` and ``tutorial_metrics`` are pure; the ``log_*`` functions
+``forecast_spec`` and ``tutorial_metrics`` are pure; the ``log_*`` functions
 write to the active run.
 """
 
@@ -22,6 +22,7 @@ from grocery.features import ESTIMATOR_STEP
 from grocery.forecaster import ForecastSpec
 from grocery.modeling import build_model, regression_metrics
 from grocery.names import (
+    BACKTEST_PREFIX,
     TAG_DATA_DIGEST,
     TAG_DATE_COLUMN,
     TAG_DEPARTMENT,
@@ -41,7 +42,6 @@ TUTORIAL = "the tutorial's random split (ex-post), with the backtest's scores as
 # The tutorial's four metrics: on a random split they keep their names (the tutorial's scores)
 # and the backtest's own are logged with this prefix.
 TUTORIAL_METRICS = ("mae", "mse", "rmse", "r2")
-BACKTEST_PREFIX = "backtest_"
 
 
 def forecast_spec(prepared: PreparedData, strategy: str) -> ForecastSpec:
@@ -50,13 +50,6 @@ def forecast_spec(prepared: PreparedData, strategy: str) -> ForecastSpec:
                         known_ahead=tuple(prepared.known_ahead), season=prepared.season,
                         step_days=prepared.step_days, horizon=prepared.horizon,
                         strategy=strategy)
-
-
-def full_table(train: pd.DataFrame, validation: pd.DataFrame,
-               prepared: PreparedData) -> pd.DataFrame:
-    """Every prepared row, in date order: the backtest's table and the final model's."""
-    table = pd.concat([train, validation]).sort_values(prepared.date_column, kind="stable")
-    return table.reset_index(drop=True)
 
 
 def run_tags(product: Product, prepared: PreparedData, choice: ModelChoice,

@@ -12,7 +12,7 @@ import argparse
 import mlflow
 from mlflow.tracking import MlflowClient
 
-from grocery import registry, training
+from grocery import registry
 from grocery.config import load_config
 from grocery.errors import exit_on_user_error
 from grocery.gate import decision_tags
@@ -25,7 +25,7 @@ from grocery.names import (
     TAG_PRODUCT,
     TAG_TRAIN_RUN,
 )
-from grocery.prepared import load_prepared, prepared_uri
+from grocery.prepared import full_table, load_prepared, prepared_uri
 from grocery.tracking import run_location, step_run
 
 
@@ -49,7 +49,7 @@ def main() -> None:
 
         configuration = registry.trained_configuration(train_run)
         train, validation, prepared = load_prepared(prepared_uri(tags[TAG_PREPARE_RUN]))
-        table = training.full_table(train, validation, prepared)
+        table = full_table(train, validation, prepared)
         name = registry.ensure_registered_model(client, config, product)
         version = registry.register_version(client, name, train_run, product, run.info.run_id)
         decision, passed_over = registry.decide_version(client, version, config,

@@ -24,7 +24,7 @@ from grocery.logged_forecaster import log_forecaster
 from grocery.modeling import resolve_hyperparameters
 from grocery.names import TAG_MODEL_URI, TRAIN, logged_model_name
 from grocery.parameters import extra_params
-from grocery.prepared import EVALUATION, datasets, load_prepared, log_datasets
+from grocery.prepared import EVALUATION, datasets, full_table, load_prepared, log_datasets
 from grocery.tracking import log_record, run_location, step_run
 
 
@@ -48,7 +48,7 @@ def main() -> None:
         mlflow.set_tags(training.run_tags(product, prepared, choice, params, strategy))
         inputs = datasets(train, validation, prepared, args.data)
         log_datasets(run.info.run_id, inputs)
-        table = training.full_table(train, validation, prepared)
+        table = full_table(train, validation, prepared)
         spec = training.forecast_spec(prepared, strategy)
 
         backtest = run_backtest(choice, params, table, spec, prepared.folds)

@@ -8,7 +8,6 @@ import pytest
 from grocery.config import load_config
 from grocery.dataset import noise_floor, simulate_sales
 from grocery.evaluation import (
-    SCORES,
     backtest_metrics,
     by_horizon,
     model_backtest,
@@ -16,6 +15,7 @@ from grocery.evaluation import (
     scores,
 )
 from grocery.forecaster import ForecastSpec
+from grocery.names import SCORES
 
 CONFIG = load_config()
 SPEC = ForecastSpec("demand", "date", ("price_per_kg", "promo", "holiday", "weekend"), 7, 1, 14)

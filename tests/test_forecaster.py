@@ -10,9 +10,7 @@ from grocery.config import load_config
 from grocery.dataset import simulate_sales
 from grocery.errors import UserError
 from grocery.forecaster import (
-    DIRECT,
     OUTPUT_COLUMNS,
-    RECURSIVE,
     ForecastSpec,
     fit_forecaster,
     forecast_table,
@@ -20,6 +18,7 @@ from grocery.forecaster import (
     split_history_future,
 )
 from grocery.intervals import calibrate
+from grocery.names import DIRECT, RECURSIVE
 
 CONFIG = load_config()
 RIDGE = CONFIG.model("ridge")

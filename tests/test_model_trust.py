@@ -29,11 +29,12 @@ from grocery import model_trust, registry
 from grocery.config import load_config
 from grocery.dataset import simulate_sales
 from grocery.errors import UserError
-from grocery.forecaster import DIRECT, fit_forecaster, forecast_table
+from grocery.forecaster import fit_forecaster, forecast_table
 from grocery.intervals import calibrate
 from grocery.logged_forecaster import log_forecaster
 from grocery.names import (
     ALIAS_CHAMPION,
+    DIRECT,
     TAG_FORECAST_STRATEGY,
     TAG_HYPERPARAMETERS,
     TAG_STEP,

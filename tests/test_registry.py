@@ -24,8 +24,7 @@ from grocery import registry
 from grocery.config import load_config
 from grocery.dataset import continue_sales, simulate_sales, split_sales
 from grocery.errors import UserError, lost_connection
-from grocery.evaluation import SCORES, model_backtest, scores
-from grocery.forecaster import DIRECT
+from grocery.evaluation import model_backtest, scores
 from grocery.gate import (
     GATE_ABANDONED,
     GATE_FAILED,
@@ -39,7 +38,9 @@ from grocery.model_inputs import Column
 from grocery.names import (
     ALIAS_CHALLENGER,
     ALIAS_CHAMPION,
+    DIRECT,
     PREPARE,
+    SCORES,
     TAG_DATA_DIGEST,
     TAG_DEPARTMENT,
     TAG_ERROR,
@@ -66,12 +67,13 @@ from grocery.names import (
 from grocery.prepared import (
     SYNTHETIC,
     PreparedData,
+    full_table,
     load_prepared,
     log_prepared,
     prepared_uri,
 )
 from grocery.registry import MODEL_PARAM, SEED_PARAM, ModelRef, parse_model_ref, product_model_ref
-from grocery.training import forecast_spec, full_table
+from grocery.training import forecast_spec
 from tests.conftest import PROJECT_DIR
 
 CONFIG = load_config()

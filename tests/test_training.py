@@ -21,7 +21,7 @@ from grocery.names import (
     TAG_PRODUCT,
 )
 from grocery.own_data import forecast_task
-from grocery.prepared import SYNTHETIC, describe
+from grocery.prepared import SYNTHETIC, describe, full_table
 from grocery.prepared import forecast_task as task_fields
 from grocery.tracking import log_record
 from tests.conftest import new_store
@@ -52,7 +52,7 @@ def data():
 @pytest.fixture(scope="module")
 def backtest(data):
     train, validation, prepared = data
-    table = training.full_table(train, validation, prepared)
+    table = full_table(train, validation, prepared)
     spec = training.forecast_spec(prepared, CONFIG.forecast_strategy)
     return table, spec, run_backtest(CHOICE, PARAMS, table, spec, prepared.folds)
 
@@ -62,7 +62,7 @@ def test_the_task_of_prepared_data(data):
     spec = training.forecast_spec(prepared, "recursive")
     assert (spec.horizon, spec.season, spec.step_days, spec.strategy) == (7, 7, 1, "recursive")
     assert set(spec.known_ahead) == set(CONFIG.synthetic_known_ahead)
-    table = training.full_table(train, validation, prepared)
+    table = full_table(train, validation, prepared)
     assert len(table) == 200 and table[DATE].is_monotonic_increasing
     assert list(table[DATE].tail(HORIZON * FOLDS)) == list(validation[DATE])
 
