@@ -147,9 +147,12 @@ def route_run(client: MlflowClient, catalog: Config, product: Product,
     for _ in range(_CLAIM_ROUNDS):
         choice = choose_experiment(product.experiment, schema, family, tags_of)
         tags = rule_tags(choice, product)
-        if tags_of(choice.name) is None and not create_claimed(client, catalog, product,
-                                                               choice.name, tags):
-            continue
+        existing = tags_of(choice.name)
+        if existing is None:
+            if not create_claimed(client, catalog, product, choice.name, tags):
+                continue
+        elif _holds(existing) not in (None, _holds(tags)):
+            continue  # another pipeline claimed it since it was chosen: choose again
         experiment_id = ensure_experiment(client, catalog,
                                           dataclasses.replace(product, experiment=choice.name))
         if _holds(tags_of(choice.name)) is None:  # made by hand, without the rule's tags
