@@ -16,6 +16,9 @@ from tests.conftest import Store, succeeded
 CATALOG = load_config()
 # The smallest department: a fan-out of its products, on two workers.
 SMALLEST_DEPARTMENT = min(CATALOG.departments, key=lambda d: len(CATALOG.resolve(d)))
+# What a server must carry does not depend on how long the history is or how many origins the
+# backtest has: shorter ones keep these runs quick.
+SMALL = {"rows": 300, "folds": 2}
 
 
 def server_store(server: TrackingServer, tmp_path) -> Store:
@@ -39,7 +42,7 @@ def start_until_prepared(store: Store, product: str, env: dict) -> subprocess.Po
 def test_the_catalog_against_a_server(backend, selection, request, tmp_path):
     server: TrackingServer = request.getfixturevalue(backend)
     store = server_store(server, tmp_path)
-    result = succeeded(store.mlflow_run(product=selection, max_parallel=2))
+    result = succeeded(store.mlflow_run(product=selection, max_parallel=2, **SMALL))
     client = store.client
     products = CATALOG.resolve(selection)
     for product in products:
@@ -77,7 +80,7 @@ def test_three_users_at_once_leave_one_champion_with_the_lowest_rmse(postgres_se
     users = [
         subprocess.Popen(
             [*store.mlflow_run_command(entry_point="main", product="milk",
-                                       model="random_forest", max_depth=depth)],
+                                       model="random_forest", max_depth=depth, **SMALL)],
             env=store.env(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True)
         for depth in (3, 4, 5)
