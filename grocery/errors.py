@@ -43,6 +43,12 @@ class UserError(Exception):
         super().__init__(scrub(str(message)))
 
 
+def first_line(error: BaseException) -> str:
+    """An error's first line (a reader's, a download's or a server's may run to many), with any
+    credentials scrubbed: fit for a one-line message or a tag."""
+    return scrub((str(error).strip().splitlines() or [type(error).__name__])[0])
+
+
 def lost_connection(error: BaseException) -> BaseException | None:
     """The network error behind ``error`` (MLflow wraps it after its retries), if any."""
     import requests

@@ -17,6 +17,7 @@ from mlflow.models.evaluation import EvaluationResult
 from mlflow.models.evaluation.validation import ModelValidationFailedException
 
 from grocery.config import GateThreshold
+from grocery.errors import first_line
 from grocery.names import (
     ALIAS_CHALLENGER,
     ALIAS_CHAMPION,
@@ -28,7 +29,6 @@ from grocery.names import (
     TAG_GATE_REASON,
     TAG_GATE_THRESHOLDS,
 )
-from grocery.uris import scrub
 
 GATE_PASSED = "passed"
 GATE_FAILED = "failed"
@@ -111,11 +111,6 @@ def not_comparable(candidate: dict[str, float], champion_version: str,
         f"({first_line(error)}); move "
         f"@{ALIAS_CHAMPION} by hand if this version should replace it",
         candidate, None, champion_version)
-
-
-def first_line(error: BaseException) -> str:
-    """An error's first line, for a one-line reason (a tag): credentials scrubbed."""
-    return scrub((str(error).strip().splitlines() or [type(error).__name__])[0])
 
 
 def decision_tags(decision: GateDecision, rules: tuple[GateThreshold, ...],

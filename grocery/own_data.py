@@ -22,10 +22,10 @@ from mlflow.exceptions import MlflowException
 from grocery.backtest import check_backtest, min_train_rows
 from grocery.config import Config, Product
 from grocery.dataset import DATE, TARGET, SplitSales, split_sales
-from grocery.errors import UserError
+from grocery.errors import UserError, first_line
 from grocery.frequency import Frequency, infer_frequency
 from grocery.roles import ColumnRoles, column_roles
-from grocery.tables import first_line, read_table
+from grocery.tables import read_table
 from grocery.uris import public_location
 from grocery.validation import validate_sales
 

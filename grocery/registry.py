@@ -32,14 +32,13 @@ from mlflow.tracking import MlflowClient
 
 from grocery.config import Config, Product, load_config
 from grocery.dataset import continue_sales
-from grocery.errors import UserError, lost_connection
+from grocery.errors import UserError, first_line, lost_connection
 from grocery.gate import (
     GATE_ABANDONED,
     GATE_UNAVAILABLE,
     GateDecision,
     apply_gate,
     decision_metrics,
-    first_line,
     not_comparable,
 )
 from grocery.lineage import UNKNOWN

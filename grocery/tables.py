@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from grocery.errors import UserError
+from grocery.errors import UserError, first_line
 
 # Suffix -> format; the one list of the table files the project reads and writes.
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -26,11 +26,6 @@ def table_kind(name: str | Path) -> str:
         raise UserError(f"{name}: not a .csv or .parquet file; name the file with one of those "
                         "suffixes")
     return FORMATS[suffix]
-
-
-def first_line(error: BaseException) -> str:
-    """The first line of an error's message (a reader's or a download's may run to many)."""
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def read_table(path: str | Path, name: str | None = None) -> pd.DataFrame:

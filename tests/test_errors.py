@@ -8,7 +8,7 @@ import requests
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST, ErrorCode
 
-from grocery.errors import UserError, exit_on_user_error, lost_connection, refusal
+from grocery.errors import UserError, exit_on_user_error, first_line, lost_connection, refusal
 
 
 def _raise(error: BaseException):
@@ -78,3 +78,10 @@ def test_a_refusal_is_one_line_naming_what_was_refused(capsys, monkeypatch):
     login = refusal(_refused("UNAUTHENTICATED", "experiments/get-by-name"))
     assert "did not accept the credentials for experiments/get-by-name" in str(login)
     assert refusal(MlflowException("no such run", error_code=RESOURCE_DOES_NOT_EXIST)) is None
+
+
+def test_first_line_is_one_scrubbed_line_or_the_errors_type():
+    error = ConnectionError("cannot reach http://alice:s3cr3t@host:5000/api\nretried 5 times")
+    line = first_line(error)
+    assert line.startswith("cannot reach http://") and "s3cr3t" not in line and "\n" not in line
+    assert first_line(ValueError("")) == "ValueError"
