@@ -59,6 +59,11 @@ class Store:
                               timeout=900)
 
 
+# A short history and two backtest origins, for end-to-end tests whose claim does not depend on
+# how long the history is or how many origins the backtest has: their pipelines run quicker.
+SHORT = {"rows": 300, "folds": 2}
+
+
 def new_store(folder: Path) -> Store:
     folder.mkdir(parents=True, exist_ok=True)
     return Store(uri=f"sqlite:///{folder / 'mlflow.db'}", folder=folder)

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import pytest
 
 from grocery.names import STEPS
-from tests.conftest import Store, copy_project, new_store, succeeded
+from tests.conftest import SHORT, Store, copy_project, new_store, succeeded
 
 PRODUCT = "cheese"
 
@@ -34,7 +34,7 @@ def step_runs(store: Store) -> list:
 def pipeline(store: Store, project: Path, **params) -> dict[str, bool]:
     """Run main; return, per step, whether the newest parent says it was reused."""
     before = {r.info.run_id for r in step_runs(store)}
-    succeeded(store.mlflow_run(project=project, product=PRODUCT, **params))
+    succeeded(store.mlflow_run(project=project, product=PRODUCT, **{**SHORT, **params}))
     experiment = store.client.get_experiment_by_name("Cheese_Models")
     parent = store.client.search_runs(
         [experiment.experiment_id], filter_string="tags.`grocery.step` = 'pipeline'",

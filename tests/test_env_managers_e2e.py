@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tests.conftest import succeeded
+from tests.conftest import SHORT, succeeded
 
 
 # uv comes from requirements-test.txt; `mlflow run --env-manager uv` finds it on PATH.
 def test_the_pipeline_passes_in_a_uv_environment(store):
-    result = succeeded(store.mlflow_run(env_manager="uv", product="milk"))
+    result = succeeded(store.mlflow_run(env_manager="uv", product="milk", **SHORT))
     client = store.client
     experiment = client.get_experiment_by_name("Milk_Models")
     runs = client.search_runs([experiment.experiment_id])

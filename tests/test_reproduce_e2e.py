@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Store, copy_project, error_lines, git, new_store, succeeded
+from tests.conftest import SHORT, Store, copy_project, error_lines, git, new_store, succeeded
 
 PRODUCT = "cheese"
 MODEL = "grocery-forecasting-cheese"
@@ -74,8 +74,8 @@ def test_a_git_uri_at_a_commit_gives_the_same_data_and_metrics(git_server, tmp_p
     project, uri = git_server
     commit = git(project, "rev-parse", "HEAD")
     local, remote = new_store(tmp_path / "local"), new_store(tmp_path / "remote")
-    succeeded(local.mlflow_run(project=project, product=PRODUCT))
-    succeeded(remote.mlflow_run("-v", commit, project=uri, product=PRODUCT))
+    succeeded(local.mlflow_run(project=project, product=PRODUCT, **SHORT))
+    succeeded(remote.mlflow_run("-v", commit, project=uri, product=PRODUCT, **SHORT))
 
     local_digest, local_metrics, local_tags = pipeline_outputs(local)
     remote_digest, remote_metrics, remote_tags = pipeline_outputs(remote)
@@ -92,7 +92,7 @@ def test_a_git_uri_at_a_commit_gives_the_same_data_and_metrics(git_server, tmp_p
 def test_reproduce_rebuilds_a_clean_version(tmp_path):
     project = copy_project(tmp_path / "project")
     store = new_store(tmp_path / "store")
-    succeeded(store.mlflow_run(project=project, product=PRODUCT))
+    succeeded(store.mlflow_run(project=project, product=PRODUCT, **SHORT))
     before = repository_state(project)
 
     result = succeeded(store.mlflow_run(entry_point="reproduce", project=project,
@@ -112,7 +112,7 @@ def test_reproduce_reports_a_version_built_from_a_dirty_tree(tmp_path):
     catalog = project / "catalog.yaml"
     catalog.write_text(catalog.read_text().replace("base_demand: 600", "base_demand: 650"))
     store = new_store(tmp_path / "store")
-    succeeded(store.mlflow_run(project=project, product=PRODUCT))
+    succeeded(store.mlflow_run(project=project, product=PRODUCT, **SHORT))
     before = repository_state(project)
     assert before["status"] == "M catalog.yaml"
 

@@ -11,14 +11,11 @@ import pytest
 
 from grocery.config import load_config
 from scripts.services import TrackingServer
-from tests.conftest import Store, succeeded
+from tests.conftest import SHORT, Store, succeeded
 
 CATALOG = load_config()
 # The smallest department: a fan-out of its products, on two workers.
 SMALLEST_DEPARTMENT = min(CATALOG.departments, key=lambda d: len(CATALOG.resolve(d)))
-# What a server must carry does not depend on how long the history is or how many origins the
-# backtest has: shorter ones keep these runs quick.
-SMALL = {"rows": 300, "folds": 2}
 
 
 def server_store(server: TrackingServer, tmp_path) -> Store:
@@ -27,7 +24,7 @@ def server_store(server: TrackingServer, tmp_path) -> Store:
 
 def start_until_prepared(store: Store, product: str, env: dict) -> subprocess.Popen:
     """Start a pipeline; return once its prepare step reports it finished (its run ended)."""
-    pipeline = subprocess.Popen(store.mlflow_run_command(product=product), env=env,
+    pipeline = subprocess.Popen(store.mlflow_run_command(product=product, **SHORT), env=env,
                                 cwd=store.folder, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
     for line in pipeline.stdout:
@@ -42,7 +39,7 @@ def start_until_prepared(store: Store, product: str, env: dict) -> subprocess.Po
 def test_the_catalog_against_a_server(backend, selection, request, tmp_path):
     server: TrackingServer = request.getfixturevalue(backend)
     store = server_store(server, tmp_path)
-    result = succeeded(store.mlflow_run(product=selection, max_parallel=2, **SMALL))
+    result = succeeded(store.mlflow_run(product=selection, max_parallel=2, **SHORT))
     client = store.client
     products = CATALOG.resolve(selection)
     for product in products:
@@ -80,7 +77,7 @@ def test_three_users_at_once_leave_one_champion_with_the_lowest_rmse(postgres_se
     users = [
         subprocess.Popen(
             [*store.mlflow_run_command(entry_point="main", product="milk",
-                                       model="random_forest", max_depth=depth, **SMALL)],
+                                       model="random_forest", max_depth=depth, **SHORT)],
             env=store.env(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True)
         for depth in (3, 4, 5)

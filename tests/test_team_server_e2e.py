@@ -12,7 +12,7 @@ from mlflow.server import get_app_client
 from grocery.config import load_config
 from grocery.names import ALIAS_CHAMPION, REGISTER, TAG_STEP, TRAIN
 from scripts.services import TeamServer
-from tests.conftest import Store, error_lines, succeeded
+from tests.conftest import SHORT, Store, error_lines, succeeded
 
 MILK = load_config().product("milk")
 USERS = {"alice": "alice-pass-1234", "bob": "bob-pass-12345"}
@@ -56,7 +56,7 @@ def everything(store: Store) -> tuple[dict, list, str]:
 def test_a_reader_reads_the_pipeline_and_is_refused_cleanly_when_writing(team, tmp_path,
                                                                            monkeypatch):
     store = Store(uri=team.uri, folder=tmp_path)
-    succeeded(store.mlflow_run(product=MILK.name, env=login("alice")))
+    succeeded(store.mlflow_run(product=MILK.name, env=login("alice"), **SHORT))
 
     for name, value in login("bob").items():
         monkeypatch.setenv(name, value)
