@@ -21,9 +21,7 @@ from grocery.dataset import DATE, TARGET, SplitSales, split_synthetic_sales
 from grocery.evaluation import backtest_metrics, run_backtest
 from grocery.experiments import data_schema
 from grocery.forecaster import fit_forecaster
-from grocery.logged_forecaster import log_forecaster
 from grocery.modeling import resolve_hyperparameters
-from grocery.names import logged_model_name
 from grocery.own_data import forecast_task
 from grocery.prepared import (
     EVALUATION,
@@ -35,7 +33,7 @@ from grocery.prepared import (
     log_prepared,
 )
 from grocery.prepared import forecast_task as task_fields
-from grocery.tracking import log_record
+from grocery.trained_record import log_trained
 
 # The pipeline's defaults (MLproject's prepare parameters).
 ROWS, END_DATE, SEED, HORIZON, FOLDS = 1000, "2023-10-03", 9999, 14, 5
@@ -69,14 +67,8 @@ def main(product_name: str) -> None:
         inputs = datasets(sales.train, sales.validation, record,
                           log_prepared(sales.train, sales.validation, record))
         log_datasets(run.info.run_id, inputs)
-        info = log_forecaster(model, backtest.calibration, spec, table,
-                              config.trusted_types(choice),
-                              logged_model_name(product.name, choice.name), params)
-        log_record(
-            run.info.run_id,
-            training.scored_metrics(metrics, backtest, info.model_id, inputs[EVALUATION]),
-            training.estimator_params(model, {}))
-        training.log_plots(backtest, table, spec, f"{product.name}, {choice.name}")
+        info = log_trained(run, model, backtest, metrics, table, spec, choice, product.name,
+                           params, config.trusted_types(choice), inputs[EVALUATION])
         mlflow.register_model(info.model_uri, product.registered_model)
 
 

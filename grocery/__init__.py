@@ -12,9 +12,9 @@ MLflow-facing: ``orchestration`` (how `main` runs the steps), ``tracking`` (expe
 runs), ``cache`` and ``provenance`` (the step cache), ``experiments`` (the experiment rule),
 ``prepared`` (prepare's data for train), ``own_data`` (reading a user's table), ``training``
 (its ``log_*`` functions; ``fit`` and ``evaluate`` are pure), ``signature``,
-``logged_forecaster`` and ``forecaster_model`` (the logged model), ``model_trust`` (a version's
-files checked before it loads), ``registry`` (versions, aliases, the gate), ``lineage`` (a
-version's chain) and ``reproduce``.
+``logged_forecaster``, ``forecaster_model`` and ``trained_record`` (the logged model and what a
+train run logs with it), ``model_trust`` (a version's files checked before it loads),
+``registry`` (versions, aliases, the gate), ``lineage`` (a version's chain) and ``reproduce``.
 
 Used by all: ``config`` (catalog.yaml, typed), ``names`` (tag keys, aliases, naming rules),
 ``errors``, ``uris``, ``console``.

@@ -48,6 +48,7 @@ SYNTHETIC = "synthetic"  # the data source of the catalog's generated sales
 # The dataset contexts of a run's inputs, and the file each one is read from.
 TRAINING, VALIDATION, EVALUATION = "training", "validation", "evaluation"
 SPLIT_CONTEXTS = (TRAINING, VALIDATION)  # what prepare logs; train adds the backtest's table
+CONTEXTS = (*SPLIT_CONTEXTS, EVALUATION)
 # A dataset's name after its product: apples-training, apples-validation, apples-backtest.
 DATASET_NAMES = {TRAINING: TRAINING, VALIDATION: VALIDATION, EVALUATION: "backtest"}
 FILES = {TRAINING: TRAIN_FILE, VALIDATION: VALIDATION_FILE}
@@ -191,10 +192,10 @@ def load_prepared(uri: str) -> tuple[pd.DataFrame, pd.DataFrame, PreparedData]:
 
 
 def datasets(train: pd.DataFrame, validation: pd.DataFrame, prepared: PreparedData,
-             data_uri: str) -> dict[str, PandasDataset]:
+             data_uri: str, contexts: tuple[str, ...] = CONTEXTS) -> dict[str, PandasDataset]:
     """Train, validation and the backtest's table (every prepared row, which train's metrics
-    are scored on) as MLflow datasets, by context, each with its digest and its file under
-    ``data_uri`` as source."""
+    are scored on) as MLflow datasets, by context (those in ``contexts``), each with its digest
+    and its file under ``data_uri`` as source."""
     folder = data_uri.rstrip("/")
     frames = {TRAINING: (train, prepared.digests[TRAINING], f"{folder}/{FILES[TRAINING]}"),
               VALIDATION: (validation, prepared.digests[VALIDATION],
@@ -204,7 +205,7 @@ def datasets(train: pd.DataFrame, validation: pd.DataFrame, prepared: PreparedDa
     return {context: mlflow.data.from_pandas(
                 frame, source=RunArtifactDatasetSource(uri), targets=prepared.target,
                 name=dataset_name(prepared, context), digest=digest)
-            for context, (frame, digest, uri) in frames.items()}
+            for context, (frame, digest, uri) in frames.items() if context in contexts}
 
 
 def dataset_name(prepared: PreparedData, context: str) -> str:

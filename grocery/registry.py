@@ -276,7 +276,7 @@ def register_version(client: MlflowClient, name: str, train_run: Run, product: P
     return client.create_model_version(
         name, uri, run_id=train_run.info.run_id,
         tags=version_tags(train_run, product, register_run_id),
-        model_id=uri.removeprefix("models:/") if uri.startswith("models:/m-") else None)
+        model_id=model_id_in(uri))
 
 
 # --- The champion gate, applied to a new version.
@@ -522,13 +522,16 @@ def gate_version(client: MlflowClient, version: ModelVersion, config: Config,
     return decision
 
 
+def model_id_in(uri: str | None) -> str | None:
+    """The logged model id a ``models:/<model id>`` URI names, or None for any other URI."""
+    uri = uri or ""
+    return uri.removeprefix("models:/") if uri.startswith("models:/m-") else None
+
+
 def logged_model_id(version: ModelVersion) -> str | None:
     """The id of the logged model behind ``version``: MLflow leaves ``model_id`` empty on some
     stores, but a version registered from a logged model has ``models:/<model id>`` as source."""
-    source = version.source or ""
-    if version.model_id:
-        return version.model_id
-    return source.removeprefix("models:/") if source.startswith("models:/m-") else None
+    return version.model_id or model_id_in(version.source)
 
 
 def gate_metrics(decision: GateDecision, candidate: ModelVersion,

@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from grocery.config import load_config
+from grocery.registry import logged_model_id
 from scripts.services import BIN
 from scripts.ui import CHROMIUM, browser_page, tracking_server
 
@@ -114,7 +115,7 @@ def capture_logged_model(url: str, out: Path) -> list[Path]:
 
     client = MlflowClient(tracking_uri=url)
     champion = client.get_model_version_by_alias(PRODUCT.registered_model, "champion")
-    model = client.get_logged_model(champion.source.removeprefix("models:/"))
+    model = client.get_logged_model(logged_model_id(champion))
     with browser_page(width=1700, height=1000) as page:
         # 4. The logged model's page: the metrics the train run and the gate logged on it.
         page.goto(f"{url}/#/experiments/{model.experiment_id}/models/{model.model_id}")

@@ -59,8 +59,8 @@ def main() -> None:
             data_schema(sales.sales, args.target, args.date_column),
             prepared.forecast_task(args.split, args.horizon, args.folds, frequency, roles))
         data_uri = prepared.log_prepared(sales.train, sales.validation, record)
-        logged = prepared.datasets(sales.train, sales.validation, record, data_uri)
-        prepared.log_datasets(run.info.run_id, {c: logged[c] for c in prepared.SPLIT_CONTEXTS})
+        prepared.log_datasets(run.info.run_id, prepared.datasets(
+            sales.train, sales.validation, record, data_uri, prepared.SPLIT_CONTEXTS))
         log_record(run.info.run_id, prepared.row_metrics(sales),
                    tags={TAG_DATA_DIGEST: record.data_digest, **prepared.task_tags(record)})
     # Printed once the run has ended: the line says the step finished.

@@ -20,12 +20,12 @@ from grocery.config import load_config
 from grocery.errors import exit_on_user_error
 from grocery.evaluation import backtest_metrics, run_backtest
 from grocery.forecaster import fit_forecaster
-from grocery.logged_forecaster import log_forecaster
 from grocery.modeling import resolve_hyperparameters
-from grocery.names import TAG_MODEL_URI, TRAIN, logged_model_name
+from grocery.names import TRAIN
 from grocery.parameters import extra_params
 from grocery.prepared import EVALUATION, datasets, full_table, load_prepared, log_datasets
-from grocery.tracking import log_record, run_location, step_run
+from grocery.tracking import run_location, step_run
+from grocery.trained_record import log_trained
 
 
 def parse_args() -> tuple[argparse.Namespace, dict[str, str]]:
@@ -58,15 +58,8 @@ def main() -> None:
             backtest_metrics(backtest, training.noise_floor_of(prepared)), tutorial)
         model = fit_forecaster(choice, params, table, spec)
 
-        # The model first, then its scores, linked to it and to the backtest's table.
-        info = log_forecaster(model, backtest.calibration, spec, table,
-                              config.trusted_types(choice),
-                              logged_model_name(product.name, choice.name), params)
-        log_record(
-            run.info.run_id,
-            training.scored_metrics(metrics, backtest, info.model_id, inputs[EVALUATION]),
-            training.estimator_params(model, run.data.params), {TAG_MODEL_URI: info.model_uri})
-        training.log_plots(backtest, table, spec, f"{product.name}, {choice.name}")
+        log_trained(run, model, backtest, metrics, table, spec, choice, product.name, params,
+                    config.trusted_types(choice), inputs[EVALUATION])
     # Printed once the run has ended: the line says the step finished.
     print(f"{product.name} train: run {run.info.run_id}, "
           f"{training.summary(choice.name, metrics)} ({run_location(run)})")

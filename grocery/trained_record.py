@@ -1,0 +1,35 @@
+"""What a train run logs once its model is fitted: the model first, then its scores linked to
+it and to the backtest's table, its estimator's parameters, and the pictures (the train step
+and the single-process floor benchmark log exactly this)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from mlflow.data.dataset import Dataset
+from mlflow.entities import Run
+from mlflow.models.model import ModelInfo
+from sklearn.pipeline import Pipeline
+
+from grocery import training
+from grocery.config import ModelChoice
+from grocery.evaluation import Backtest
+from grocery.forecaster import ForecastSpec
+from grocery.logged_forecaster import log_forecaster
+from grocery.names import TAG_MODEL_URI, logged_model_name
+from grocery.tracking import log_record
+
+
+def log_trained(run: Run, model: Pipeline, backtest: Backtest, metrics: dict[str, float],
+                table: pd.DataFrame, spec: ForecastSpec, choice: ModelChoice, product: str,
+                params: dict, trusted_types: list[str], evaluation: Dataset) -> ModelInfo:
+    """Log the fitted forecaster as ``<product>-<model>`` (the model before its scores, so
+    MLflow need not read the scores back to link them), then its metrics, the estimator's
+    parameters the run lacks and the model's URI in one request, then the pictures."""
+    info = log_forecaster(model, backtest.calibration, spec, table, trusted_types,
+                          logged_model_name(product, choice.name), params)
+    log_record(run.info.run_id,
+               training.scored_metrics(metrics, backtest, info.model_id, evaluation),
+               training.estimator_params(model, run.data.params),
+               {TAG_MODEL_URI: info.model_uri})
+    training.log_plots(backtest, table, spec, f"{product}, {choice.name}")
+    return info
