@@ -1,8 +1,10 @@
-"""A rolling-origin backtest of one series: forecast ``horizon`` steps from several origins.
+"""A rolling-origin backtest: forecast ``horizon`` steps from several origins.
 
 The origins sit at the end of the data, ``horizon`` steps apart; each forecast is refit on every
 row up to its origin (an expanding window) and judged on the next ``horizon`` rows, whose target
-it never sees. The folds are scikit-learn's ``TimeSeriesSplit``, not hand-made.
+it never sees. The folds are scikit-learn's ``TimeSeriesSplit``, not hand-made, over the table's
+dates: a table of many series (keyed by ``series`` columns, every series on the same dates) is
+cut at the same origins for all of them.
 """
 
 from __future__ import annotations
@@ -54,37 +56,43 @@ def backtest_origins(n_rows: int, horizon: int, folds: int, min_train: int) -> l
     return [len(train) for train, _ in splits]
 
 
-def _fold_rows(fold: int, history: pd.DataFrame, future: pd.DataFrame, actual: np.ndarray,
-               forecast: np.ndarray, date_column: str) -> pd.DataFrame:
-    """One row per step ahead of one fold."""
-    return pd.DataFrame({
-        "fold": fold,
-        "origin": history[date_column].iloc[-1],
-        "h": np.arange(1, len(future) + 1),
-        "date": future[date_column].to_numpy(),
-        "actual": actual,
-        "forecast": forecast,
-    })
+def _fold_rows(fold: int, origin: pd.Timestamp, window: pd.DataFrame, h: np.ndarray,
+               actual: np.ndarray, forecast: np.ndarray, date_column: str,
+               series: tuple[str, ...]) -> pd.DataFrame:
+    """One row per series and step ahead of one fold."""
+    rows = {key: window[key].to_numpy() for key in series}
+    rows.update(fold=fold, origin=origin, h=h, date=window[date_column].to_numpy(),
+                actual=actual, forecast=forecast)
+    return pd.DataFrame(rows)
 
 
 def rolling_origin(frame: pd.DataFrame, horizon: int, folds: int, date_column: str, target: str,
-                   forecast_fn: ForecastFn, min_train: int) -> pd.DataFrame:
-    """One row per (fold, h): fold (from 1), origin, h, date, actual and forecast.
+                   forecast_fn: ForecastFn, min_train: int,
+                   series: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per (series, fold, h): the series key, fold (from 1), origin, h, date, actual and
+    forecast.
 
     ``forecast_fn(history, future)`` gets the rows up to the origin and the next ``horizon``
-    rows without the target column, so no forecaster can read a target after its origin.
+    dates' rows without the target column (each series' rows in date order), so no forecaster
+    can read a target after its origin; it returns one forecast per future row.
     """
-    ordered = frame.sort_values(date_column, kind="stable").reset_index(drop=True)
+    ordered = frame.sort_values([*series, date_column], kind="stable").reset_index(drop=True)
+    days = ordered[date_column].to_numpy()
+    dates = np.unique(days)
     pieces = []
-    for fold, train_rows in enumerate(backtest_origins(len(ordered), horizon, folds, min_train),
+    for fold, train_rows in enumerate(backtest_origins(len(dates), horizon, folds, min_train),
                                       start=1):
-        history = ordered.iloc[:train_rows].copy()
-        window = ordered.iloc[train_rows:train_rows + horizon]
+        origin, last = dates[train_rows - 1], dates[min(train_rows + horizon, len(dates)) - 1]
+        past = days <= origin
+        history = ordered[past].copy()
+        window = ordered[~past & (days <= last)]
         future = window.drop(columns=[target])
         forecast = np.asarray(forecast_fn(history, future.copy()), dtype=np.float64).ravel()
-        if len(forecast) != horizon:
-            raise ValueError(f"forecast_fn returned {len(forecast)} values for a horizon of "
-                             f"{horizon}")
+        if len(forecast) != len(window):
+            raise ValueError(f"forecast_fn returned {len(forecast)} values for {len(window)} "
+                             "future rows")
+        h = np.searchsorted(dates[train_rows:], window[date_column].to_numpy()) + 1
         actual = window[target].to_numpy(dtype=np.float64)
-        pieces.append(_fold_rows(fold, history, future, actual, forecast, date_column))
-    return pd.concat(pieces, ignore_index=True)[COLUMNS]
+        pieces.append(_fold_rows(fold, pd.Timestamp(origin), window, h, actual, forecast,
+                                 date_column, series))
+    return pd.concat(pieces, ignore_index=True)[[*series, *COLUMNS]]

@@ -3,38 +3,58 @@ baselines on the same origins and horizons, with intervals scored on folds that 
 calibrate them.
 
 Pure pandas, scikit-learn and statsmodels: ``train`` logs what this returns, and ``register``'s
-champion gate backtests the champion's configuration here on the candidate's folds.
+champion gate backtests the champion's configuration here on the candidate's folds. A table of
+many series is backtested the same way, at the same origins for every series: each series'
+rows are scaled by its own history, intervals by its level, and per-series work (per-series
+models, exponential smoothing) runs chunk by chunk through a ``Mapper``.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from grocery.backtest import min_train_rows, rolling_origin
-from grocery.baseline_forecasts import BASELINES
+from grocery.baseline_forecasts import BASELINES, Baseline
 from grocery.config import ModelChoice
-from grocery.forecaster import ForecastSpec, fit_forecaster, point_forecast
+from grocery.forecaster import (
+    CHUNKS,
+    ForecastSpec,
+    Mapper,
+    fit_forecaster,
+    in_process,
+    point_forecast,
+)
 from grocery.intervals import IntervalCalibration, band_coverage, calibrate, held_out_bands
 from grocery.modeling import rmse_to_noise
 from grocery.scoring import forecast_metrics, metrics_by_horizon, seasonal_naive_scale
+from grocery.series import LEVEL, chunks_of_series, series_labels, series_levels
+
+# Exponential smoothing costs ~50 ms a fit: a product of more series than this scores it on
+# this many, evenly spaced (the other baselines and the model score every series).
+ETS_MAX_SERIES = 300
 
 
 @dataclass(frozen=True)
 class Backtest:
     """Every backtest forecast of the model (with held-out bands) and of each baseline, one row
-    per (fold, h), and the interval calibration from all folds (the final model's)."""
+    per (series, fold, h), the interval calibration from all folds (the final model's), and the
+    series key columns (empty: one series)."""
 
     forecasts: pd.DataFrame
     baselines: dict[str, pd.DataFrame]
     calibration: IntervalCalibration
+    series: tuple[str, ...] = ()
 
 
 def _with_scales(frame: pd.DataFrame, table: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
     """Each row's fold scale: the in-sample seasonal-naive errors of the history before it."""
+    if spec.series:
+        return _with_series_scales(frame, table, spec)
     scales = {}
     for origin in frame["origin"].unique():
         history = table.loc[table[spec.date_column] <= origin, spec.target].to_numpy()
@@ -43,47 +63,112 @@ def _with_scales(frame: pd.DataFrame, table: pd.DataFrame, spec: ForecastSpec) -
                         mse_scale=frame["origin"].map(lambda o: scales[o][1]))
 
 
+def _with_series_scales(frame: pd.DataFrame, table: pd.DataFrame,
+                        spec: ForecastSpec) -> pd.DataFrame:
+    """Per series and origin: the seasonal-naive scales and the level of its history."""
+    keys = list(spec.series)
+    ordered = table.sort_values([*keys, spec.date_column], kind="stable")
+    pieces = []
+    for origin in frame["origin"].unique():
+        history = ordered[ordered[spec.date_column] <= origin]
+        change = history.groupby(keys, sort=True)[spec.target].diff(spec.season)
+        errors = pd.DataFrame({"mae_scale": change.abs(), "mse_scale": change**2})
+        scale = errors.groupby([history[k] for k in keys], sort=True).mean().reset_index()
+        levels = series_levels(history, spec.series, spec.target, spec.season)
+        pieces.append(scale.merge(levels, on=keys).assign(origin=origin))
+    return frame.merge(pd.concat(pieces, ignore_index=True), on=[*keys, "origin"], how="left")
+
+
 def _backtest(table: pd.DataFrame, spec: ForecastSpec, folds: int, forecast_fn) -> pd.DataFrame:
     frame = rolling_origin(table, spec.horizon, folds, spec.date_column, spec.target,
-                           forecast_fn, min_train_rows(spec.season))
+                           forecast_fn, min_train_rows(spec.season), spec.series)
     return _with_scales(frame, table, spec)
 
 
 def model_backtest(choice: ModelChoice, params: dict, table: pd.DataFrame, spec: ForecastSpec,
-                   folds: int) -> pd.DataFrame:
+                   folds: int, mapper: Mapper = in_process) -> pd.DataFrame:
     """The model refitted at each origin on the rows before it, forecasting ``horizon`` steps."""
     def forecast(history: pd.DataFrame, future: pd.DataFrame) -> np.ndarray:
-        return point_forecast(fit_forecaster(choice, params, history, spec), history, future,
-                              spec)
+        model = fit_forecaster(choice, params, history, spec, mapper)
+        return point_forecast(model, history, future, spec)
 
     return _backtest(table, spec, folds, forecast)
 
 
-def baseline_backtests(table: pd.DataFrame, spec: ForecastSpec,
-                       folds: int) -> dict[str, pd.DataFrame]:
-    """Each statistical baseline on the same origins and horizons as the model."""
-    def runner(baseline):
-        def forecast(history: pd.DataFrame, future: pd.DataFrame) -> np.ndarray:
-            return baseline(history[spec.target].to_numpy(), len(future), spec.season)
-        return forecast
+def _baseline_one(baseline: Baseline, history: pd.DataFrame, future: pd.DataFrame,
+                  spec: ForecastSpec) -> np.ndarray:
+    """``baseline`` for each series of ``future`` (rows of a series in date order) from its
+    history."""
+    if not spec.series:
+        return baseline(history[spec.target].to_numpy(), len(future), spec.season)
+    past = history.groupby(series_labels(history, spec.series), sort=False)[spec.target]
+    values = {label: rows.to_numpy() for label, rows in past}
+    labels = series_labels(future, spec.series).to_numpy()
+    result = np.empty(len(future))
+    for label in pd.unique(labels):
+        mine = labels == label
+        result[mine] = baseline(values[label], int(mine.sum()), spec.season)
+    return result
 
-    return {name: _backtest(table, spec, folds, runner(baseline))
+
+def _baseline_chunk(baseline: Baseline, spec: ForecastSpec,
+                    pair: tuple[pd.DataFrame, pd.DataFrame]) -> np.ndarray:
+    return _baseline_one(baseline, *pair, spec)
+
+
+def _baseline_forecast(baseline: Baseline, spec: ForecastSpec, mapper: Mapper):
+    """A backtest's forecast function for ``baseline``, per series in chunks through
+    ``mapper``."""
+    def forecast(history: pd.DataFrame, future: pd.DataFrame) -> np.ndarray:
+        if not spec.series:
+            return _baseline_one(baseline, history, future, spec)
+        parts = chunks_of_series(future, spec.series, CHUNKS)
+        keys = list(spec.series)
+        pairs = [(history.merge(part[keys].drop_duplicates(), on=keys), part)
+                 for part in parts]
+        return np.concatenate(mapper(partial(_baseline_chunk, baseline, spec), pairs))
+    return forecast
+
+
+def ets_sample(table: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
+    """The rows exponential smoothing is scored on: every series, or ETS_MAX_SERIES of them
+    evenly spaced in label order."""
+    if not spec.series:
+        return table
+    labels = series_labels(table, spec.series)
+    unique = np.sort(labels.unique())
+    if len(unique) <= ETS_MAX_SERIES:
+        return table
+    chosen = unique[np.linspace(0, len(unique) - 1, ETS_MAX_SERIES).round().astype(int)]
+    return table[labels.isin(chosen).to_numpy()]
+
+
+def baseline_backtests(table: pd.DataFrame, spec: ForecastSpec, folds: int,
+                       mapper: Mapper = in_process) -> dict[str, pd.DataFrame]:
+    """Each statistical baseline on the same origins and horizons as the model (ETS on
+    ``ets_sample``'s series), exponential smoothing's chunks through ``mapper``."""
+    return {name: _backtest(ets_sample(table, spec) if name == "ets" else table, spec, folds,
+                            _baseline_forecast(baseline, spec,
+                                               mapper if name == "ets" else in_process))
             for name, baseline in BASELINES.items()}
 
 
 def run_backtest(choice: ModelChoice, params: dict, table: pd.DataFrame, spec: ForecastSpec,
-                 folds: int) -> Backtest:
+                 folds: int, mapper: Mapper = in_process) -> Backtest:
     """The model's and the baselines' backtests, the model's held-out bands, and the
-    calibration of all folds."""
-    frame = model_backtest(choice, params, table, spec, folds)
-    errors = frame["actual"] - frame["forecast"]
+    calibration of all folds (errors divided by their series' level when there are many)."""
+    frame = model_backtest(choice, params, table, spec, folds, mapper)
+    level = frame[LEVEL].to_numpy() if spec.series else None
+    errors = (frame["actual"] - frame["forecast"]).to_numpy()
     if frame["fold"].nunique() > 1:
         bands = held_out_bands(frame["fold"].to_numpy(), frame["h"].to_numpy(),
                                frame["actual"].to_numpy(), frame["forecast"].to_numpy(),
-                               spec.horizon)
+                               spec.horizon, level)
         frame = frame.assign(**bands)
-    calibration = calibrate(frame["h"].to_numpy(), errors.to_numpy(), spec.horizon)
-    return Backtest(frame, baseline_backtests(table, spec, folds), calibration)
+    calibration = calibrate(frame["h"].to_numpy(),
+                            errors if level is None else errors / level, spec.horizon)
+    return Backtest(frame, baseline_backtests(table, spec, folds, mapper), calibration,
+                    spec.series)
 
 
 def scores(frame: pd.DataFrame) -> dict[str, float]:
@@ -109,16 +194,28 @@ def backtest_metrics(backtest: Backtest, noise_floor: float | None = None) -> di
     """Everything a train run logs as single numbers: the model's scores and coverage, each
     baseline's rmse and mase, the improvement over the best baseline, and the noise floor."""
     metrics = {**scores(backtest.forecasts), **coverage(backtest.forecasts)}
+    ratios = []
     for name, frame in backtest.baselines.items():
         baseline = scores(frame)
         metrics[f"baseline_{name}_rmse"] = baseline["rmse"]
         metrics[f"baseline_{name}_mase"] = baseline["mase"]
-    best = min(metrics[f"baseline_{name}_rmse"] for name in backtest.baselines)
-    metrics["improvement_over_baseline"] = 1 - metrics["rmse"] / best if best > 0 else 0.0
+        if baseline["rmse"] > 0:
+            ratios.append(_model_rmse_on(backtest, frame) / baseline["rmse"])
+    metrics["improvement_over_baseline"] = 1 - max(ratios) if ratios else 0.0
     if noise_floor:
         metrics["noise_floor"] = noise_floor
         metrics["rmse_to_noise"] = rmse_to_noise(metrics["rmse"], noise_floor)
     return metrics
+
+
+def _model_rmse_on(backtest: Backtest, baseline: pd.DataFrame) -> float:
+    """The model's rmse on the series a baseline was scored on (all of them, or ETS's
+    sample)."""
+    frame = backtest.forecasts
+    if backtest.series and len(baseline) < len(frame):
+        keys = list(backtest.series)
+        frame = frame.merge(baseline[keys].drop_duplicates(), on=keys)
+    return math.sqrt(float(np.mean((frame["actual"] - frame["forecast"]) ** 2)))
 
 
 def by_horizon(backtest: Backtest) -> dict[str, pd.DataFrame]:

@@ -4,6 +4,8 @@ In-sample residuals make intervals far too narrow, so the errors that calibrate 
 backtest errors, made by forecasts that never saw their day. Each step ahead h gets a scale
 (errors grow with h; isotonic regression keeps the scale nondecreasing in h) and every level
 one conformal quantile of |error| / scale. Coverage is measured on folds not used to calibrate.
+Many series of different size share one calibration through their levels: each error is divided
+by its series' level before calibrating, and each band is multiplied by it.
 """
 
 from __future__ import annotations
@@ -73,11 +75,15 @@ def calibrate(h: np.ndarray, errors: np.ndarray, horizon: int,
     return IntervalCalibration(scale=tuple(float(s) for s in scale), quantiles=quantiles)
 
 
-def bands(forecast: np.ndarray, h: np.ndarray,
-          calibration: IntervalCalibration) -> dict[str, np.ndarray]:
-    """lower_<level> and upper_<level> around each forecast; wider levels contain narrower."""
+def bands(forecast: np.ndarray, h: np.ndarray, calibration: IntervalCalibration,
+          series_scale: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """lower_<level> and upper_<level> around each forecast; wider levels contain narrower.
+    ``series_scale`` is each row's series level when the calibration was made on errors divided
+    by it."""
     forecast = np.asarray(forecast, dtype=np.float64)
     scale = np.asarray(calibration.scale)[np.asarray(h, dtype=np.int64) - 1]
+    if series_scale is not None:
+        scale = scale * np.asarray(series_scale, dtype=np.float64)
     result = {}
     widest = 0.0
     for level in sorted(calibration.quantiles):
@@ -89,21 +95,25 @@ def bands(forecast: np.ndarray, h: np.ndarray,
 
 
 def held_out_bands(fold: np.ndarray, h: np.ndarray, actual: np.ndarray, forecast: np.ndarray,
-                   horizon: int) -> dict[str, np.ndarray]:
-    """Every row's bands, each fold's calibrated on the other folds' errors only.
+                   horizon: int, series_scale: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Every row's bands, each fold's calibrated on the other folds' errors only (divided by
+    each row's ``series_scale``, its series' level, when given).
 
     Leave-one-fold-out: a fold's own errors never shape its own interval, so its coverage is
     what a user would see on days the calibration has not seen.
     """
     fold, h = np.asarray(fold), np.asarray(h, dtype=np.int64)
     forecast = np.asarray(forecast, dtype=np.float64)
-    errors = np.asarray(actual, dtype=np.float64) - forecast
+    scale = (np.ones(len(forecast)) if series_scale is None
+             else np.asarray(series_scale, dtype=np.float64))
+    errors = (np.asarray(actual, dtype=np.float64) - forecast) / scale
     if len(np.unique(fold)) < 2:
         raise ValueError("held-out intervals need at least 2 folds")
     result: dict[str, np.ndarray] = {}
     for each in np.unique(fold):
         mine = fold == each
-        band = bands(forecast[mine], h[mine], calibrate(h[~mine], errors[~mine], horizon))
+        band = bands(forecast[mine], h[mine], calibrate(h[~mine], errors[~mine], horizon),
+                     None if series_scale is None else scale[mine])
         for name, values in band.items():
             result.setdefault(name, np.zeros(len(forecast)))[mine] = values
     return result

@@ -70,6 +70,11 @@ TAG_TARGET_LAGS = "grocery.target_lags"
 TAG_FREQUENCY = "grocery.frequency"
 TAG_FORECAST_STRATEGY = "grocery.forecast_strategy"
 TAG_EVALUATION = "grocery.evaluation"
+# --- Many series per product (grocery/series.py): the key columns, how the model pools them,
+# and the series the backtest scored worst.
+TAG_SERIES = "grocery.series"
+TAG_SERIES_MODEL = "grocery.series_model"
+TAG_WORST_SERIES = "grocery.worst_series"
 
 # --- The step cache (grocery/cache.py).
 TAG_CACHE_KEY = "grocery.cache.key"
@@ -112,6 +117,10 @@ def logged_model_name(product: str, model: str) -> str:
 # grocery.forecast_strategy): one model per step ahead, or one model fed its own forecasts.
 DIRECT, RECURSIVE = "direct", "recursive"
 STRATEGIES = (DIRECT, RECURSIVE)
+# --- How a product's many series are modelled (-P series_model): one model across every
+# series, or one model per series.
+GLOBAL, PER_SERIES = "global", "per_series"
+SERIES_MODELS = (GLOBAL, PER_SERIES)
 
 # --- Metric names: the scores the champion gate compares (grocery/evaluation.py computes them),
 # and the prefix a train run's backtest scores take on the tutorial's random split.
