@@ -65,7 +65,9 @@ class CalendarLags(TransformerMixin, BaseEstimator):
         return days_since_epoch(frame[self.date_column])[known], values[known]
 
     def fit(self, frame: pd.DataFrame, y: object = None) -> CalendarLags:
-        days, values = self._known(frame)
+        # Without lags no history is read: none is kept (a global model's table has millions).
+        days, values = (self._known(frame) if self.lags
+                        else (np.empty(0, dtype=np.int64), np.empty(0)))
         self.origin_ = int(days_since_epoch(frame[self.date_column]).min())
         self.history_days_, self.history_values_ = days, values
         return self
@@ -78,12 +80,8 @@ class CalendarLags(TransformerMixin, BaseEstimator):
         out[MONTH] = dates.dt.month.to_numpy()
         out[DAY_OF_YEAR] = dates.dt.day_of_year.to_numpy()
         out[TREND] = (days - self.origin_).astype(np.float64)
-        batch_days, batch_values = self._known(frame)
-        known = pd.concat([pd.Series(self.history_values_, index=self.history_days_),
-                           pd.Series(batch_values, index=batch_days)])
-        known = known[~known.index.duplicated(keep="last")]
-        for lag in self.lags:
-            out[f"{LAG_PREFIX}{lag}"] = known.reindex(days - lag * self.step_days).to_numpy()
+        if self.lags:
+            self._add_lags(out, frame, days)
         for column in self.categorical:
             # Categories as text (a reader may give numbers-as-text back as numbers), and one
             # representation of "missing" for the imputer, whatever the reader produced.
@@ -92,6 +90,15 @@ class CalendarLags(TransformerMixin, BaseEstimator):
             values[missing] = np.nan
             out[column] = values
         return out.drop(columns=[self.date_column])
+
+    def _add_lags(self, out: pd.DataFrame, frame: pd.DataFrame, days: np.ndarray) -> None:
+        """Each lag of the target, from the kept history and the frame's own known targets."""
+        batch_days, batch_values = self._known(frame)
+        known = pd.concat([pd.Series(self.history_values_, index=self.history_days_),
+                           pd.Series(batch_values, index=batch_days)])
+        known = known[~known.index.duplicated(keep="last")]
+        for lag in self.lags:
+            out[f"{LAG_PREFIX}{lag}"] = known.reindex(days - lag * self.step_days).to_numpy()
 
 
 def preprocessor(numeric: list[str], categorical: list[str],
