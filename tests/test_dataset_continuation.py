@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from grocery.config import load_config
-from grocery.dataset import COLUMNS, continue_sales, simulate_sales
+from grocery.dataset import COLUMNS, STORE, continue_sales, simulate_sales
 
 CONFIG = load_config()
 
@@ -61,3 +61,29 @@ def test_inflation_counts_years_from_the_first_year_of_the_sales():
     ratio = after["demand"].to_numpy() / fresh["demand"].to_numpy()
     np.testing.assert_allclose(ratio[in_2023.to_numpy()], 1.06 / 1.0)
     np.testing.assert_allclose(ratio[~in_2023.to_numpy()], 1.09 / 1.03)
+
+
+def test_a_chain_continues_store_by_store():
+    generator = CONFIG.generators["apples"]
+    sales, _ = simulate_sales(generator, 40, "2023-10-03", 9999, stores=4)
+    after = continue_sales(generator, sales, 7, 9999)
+    assert list(after.columns) == [STORE, *COLUMNS]
+    assert list(pd.unique(after[STORE])) == ["S1", "S2", "S3", "S4"]
+    assert after.groupby(STORE)["date"].agg(list).map(
+        lambda days: days == list(pd.date_range("2023-10-04", periods=7, freq="D"))).all()
+    first = ~after[STORE].duplicated()
+    last_demand = sales.groupby(STORE)["demand"].last()
+    np.testing.assert_array_equal(after.loc[first, "previous_days_demand"],
+                                  last_demand.loc[after.loc[first, STORE]])
+    pd.testing.assert_frame_equal(after, continue_sales(generator, sales, 7, 9999))
+    # A store keeps what it is: store 3 continues the same in a chain of 4 and of 12.
+    larger, _ = simulate_sales(generator, 40, "2023-10-03", 9999, stores=12)
+    later = continue_sales(generator, larger, 7, 9999)
+    pd.testing.assert_frame_equal(
+        after[after[STORE] == "S3"].drop(columns=STORE).reset_index(drop=True),
+        later[later[STORE] == "S03"].drop(columns=STORE).reset_index(drop=True),
+        check_exact=True)
+    # Its days are new draws (seed + 1): not the days a longer history from seed holds.
+    longer, _ = simulate_sales(generator, 47, "2023-10-10", 9999, stores=4)
+    assert not np.allclose(longer["rainfall"].to_numpy().reshape(4, 47)[:, -7:],
+                           after["rainfall"].to_numpy().reshape(4, 7))
