@@ -44,22 +44,23 @@ def _usual_step(steps: np.ndarray, name: str) -> Frequency:
     return _BY_STEP[usual]
 
 
-def _check_no_repeats(ordered: np.ndarray, steps: np.ndarray, order: np.ndarray,
+def _check_no_repeats(ordered: np.ndarray, steps: np.ndarray, positions: np.ndarray,
                       name: str) -> None:
     """A date that repeats is named with its rows (a series has one row per step)."""
     repeated = np.flatnonzero(steps == np.timedelta64(0))
     if len(repeated):
         day = ordered[repeated[0]]
-        rows = sorted(int(order[i]) + 1 for i in np.flatnonzero(ordered == day))
+        rows = sorted(int(positions[i]) + 1 for i in np.flatnonzero(ordered == day))
         raise UserError(f"{name}: date {pd.Timestamp(day).date()} repeats "
                         f"({', '.join(f'row {r}' for r in rows)}); the table needs one row "
                         "per date")
 
 
-def infer_frequency(dates: pd.Series, name: str) -> Frequency:
+def infer_frequency(dates: pd.Series, name: str, rows: np.ndarray | None = None) -> Frequency:
     """The table's step from its sorted dates, or a UserError naming the first uneven gap.
 
-    Rows in messages count from 1 under the header, in the table's own order.
+    Rows in messages count from 1 under the header, in the table's own order; ``rows`` are the
+    table's row positions of ``dates`` when they are one series of many (default: 0, 1, ...).
     """
     parsed = pd.to_datetime(pd.Series(dates)).reset_index(drop=True)
     if len(parsed) < 2:
@@ -67,14 +68,15 @@ def infer_frequency(dates: pd.Series, name: str) -> Frequency:
                         "least 2 are needed to tell a daily from a weekly table")
     order = np.argsort(parsed.to_numpy(), kind="stable")
     ordered = parsed.to_numpy()[order]
+    positions = order if rows is None else np.asarray(rows)[order]
     steps = np.diff(ordered)
-    _check_no_repeats(ordered, steps, order, name)
+    _check_no_repeats(ordered, steps, positions, name)
     frequency = _usual_step(steps, name)
     uneven = np.flatnonzero(steps != frequency.offset.to_timedelta64())
     if len(uneven):
         first = uneven[0]
         before, after = pd.Timestamp(ordered[first]), pd.Timestamp(ordered[first + 1])
-        row = order[first + 1] + 1
+        row = positions[first + 1] + 1
         raise UserError(f"{name}: dates are not evenly spaced: {before.date()} is followed by "
                         f"{after.date()} ({_days(after - before)}; the table is "
                         f"{frequency.name}), row {row}; fill the missing "

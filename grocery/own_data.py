@@ -27,7 +27,7 @@ from grocery.frequency import Frequency, infer_frequency
 from grocery.roles import ColumnRoles, column_roles
 from grocery.tables import read_table
 from grocery.uris import public_location
-from grocery.validation import validate_sales
+from grocery.validation import first_series_rows, series_key, series_label, validate_sales
 
 _ARTIFACT_SCHEMES = ("runs", "mlflow-artifacts")
 _CHUNK = 1 << 20
@@ -90,25 +90,36 @@ def fetch_data(data: str, folder: Path) -> Path:
 
 def read_own_table(data: str, target: str, date_column: str, validation_fraction: float,
                    split: str, horizon: int = 14, folds: int = 5,
-                   known_ahead: tuple[str, ...] = ()) -> pd.DataFrame:
+                   known_ahead: tuple[str, ...] = (),
+                   series: tuple[str, ...] = ()) -> pd.DataFrame:
     """The user's table with its dates parsed, or a UserError naming ``data`` and its first
-    problem (grocery/validation.py holds the rules; it must also be forecastable)."""
+    problem (grocery/validation.py holds the rules; it must also be forecastable); ``series``
+    names its key columns if it holds many series."""
     name = data_name(data)
     with tempfile.TemporaryDirectory(prefix="grocery-data-") as folder:
         frame = read_table(fetch_data(data, Path(folder)), name)
-    checked = validate_sales(frame, name, target, date_column, validation_fraction, split)
-    forecast_task(checked, name, target, date_column, horizon, folds, known_ahead)
+    checked = validate_sales(frame, name, target, date_column, validation_fraction, split,
+                             series)
+    forecast_task(checked, name, target, date_column, horizon, folds, known_ahead, series)
     return checked
 
 
 def forecast_task(frame: pd.DataFrame, name: str, target: str, date_column: str, horizon: int,
-                  folds: int, known_ahead: tuple[str, ...]) -> tuple[Frequency, ColumnRoles]:
+                  folds: int, known_ahead: tuple[str, ...],
+                  series: tuple[str, ...] = ()) -> tuple[Frequency, ColumnRoles]:
     """The table's frequency and column roles, or a UserError naming ``name``: dates not evenly
-    daily or weekly, too few rows for ``horizon`` and ``folds``, a bad known-ahead column."""
-    frequency = infer_frequency(frame[date_column], name)
+    daily or weekly, too few rows for ``horizon`` and ``folds``, a bad known-ahead column. With
+    ``series`` (a validated table: every series has the same dates) the frequency and the
+    number of days are read from the first series, and the message names it."""
+    dates, where, rows = frame[date_column], name, None
+    if series:
+        rows = first_series_rows(frame, series)
+        dates = dates.iloc[rows]
+        where = f"{name}: {series_label(series, series_key(frame, series, rows[0]))}"
+    frequency = infer_frequency(dates, where, rows)
     try:
-        check_backtest(horizon, folds, len(frame), min_train_rows(frequency.season))
-        roles = column_roles(frame, target, date_column, known_ahead, frequency.season)
+        check_backtest(horizon, folds, len(dates), min_train_rows(frequency.season))
+        roles = column_roles(frame, target, date_column, known_ahead, frequency.season, series)
     except UserError as error:
         raise UserError(f"{name}: {error}") from None
     return frequency, roles
@@ -116,14 +127,17 @@ def forecast_task(frame: pd.DataFrame, name: str, target: str, date_column: str,
 
 def split_own_table(data: str, target: str, date_column: str, validation_fraction: float,
                     split: str, horizon: int = 14, folds: int = 5,
-                    known_ahead: tuple[str, ...] = ()) -> SplitSales:
+                    known_ahead: tuple[str, ...] = (),
+                    series: tuple[str, ...] = ()) -> SplitSales:
     """The user's table, read, checked and split for training (its noise floor is unknown):
-    by time, the backtest's last ``folds`` x ``horizon`` rows are validation."""
+    by time, the backtest's last ``folds`` x ``horizon`` dates (of every series) are
+    validation."""
     sales = read_own_table(data, target, date_column, validation_fraction, split, horizon, folds,
-                           known_ahead)
+                           known_ahead, series)
     holdout = folds * horizon if split == "time" else None
-    return SplitSales(sales, *split_sales(sales, validation_fraction, split, date_column,
-                                          holdout))
+    train, validation = split_sales(sales, validation_fraction, split, date_column, holdout,
+                                    series)
+    return SplitSales(sales, train, validation, None, series)
 
 
 def prepared_product(config: Config, name: str, data: str, department: str, target: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -76,3 +77,17 @@ def test_future_dates_follow_the_origin_by_one_step_each():
     assert list(future_dates(origin, 2, WEEKLY)) == list(
         pd.to_datetime(["2024-01-06", "2024-01-13"]))
     assert len(future_dates(origin, 0, DAILY)) == 0
+
+
+def test_one_series_of_many_names_the_tables_own_rows():
+    # The series' dates sit at rows 3, 5, 7, ... of the table; the gap's row is the table's.
+    days = dates("2023-01-01", "2023-01-02", "2023-01-03", "2023-01-05")
+    with pytest.raises(UserError) as error:
+        infer_frequency(days, "sales.csv: series store_id=S1", rows=np.array([2, 4, 6, 8]))
+    assert str(error.value) == (
+        "sales.csv: series store_id=S1: dates are not evenly spaced: 2023-01-03 is followed by "
+        "2023-01-05 (2 days; the table is daily), row 9; fill the missing days or pass a daily "
+        "or weekly table")
+    with pytest.raises(UserError, match=r"repeats \(row 3, row 7\)"):
+        infer_frequency(dates("2023-01-01", "2023-01-02", "2023-01-01"), "t",
+                        rows=np.array([2, 4, 6]))

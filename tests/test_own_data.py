@@ -14,10 +14,11 @@ import pandas as pd
 import pytest
 
 from grocery.config import load_config
-from grocery.dataset import DATE, TARGET
+from grocery.dataset import DATE, STORE, TARGET, split_synthetic_sales
 from grocery.errors import UserError
 from grocery.own_data import (
     fetch_data,
+    forecast_task,
     known_product,
     prepared_product,
     read_own_table,
@@ -178,3 +179,48 @@ def test_the_product_a_run_is_tagged_with_before_its_parameters_are_checked():
     assert known_product(CONFIG, "oat-milk", "t.csv", "dairy").name == "oat-milk"
     assert known_product(CONFIG, "oat-milk", "", "dairy") is None
     assert known_product(CONFIG, "Oat Milk", "t.csv", "dairy") is None
+
+
+def panel(rows: int = 60) -> pd.DataFrame:
+    """Three stores' good tables, rows interleaved by day; store numbers as integers."""
+    frame = pd.concat([sales(rows).assign(store=number, units=sales(rows)["units"] * number)
+                       for number in (1, 2, 3)], ignore_index=True)
+    return frame.sort_values(["day", "store"], kind="stable").reset_index(drop=True)
+
+
+def test_a_table_of_many_series_is_split_on_the_same_dates(tmp_path):
+    path = str(write(tmp_path, panel()))
+    split = split_own_table(path, "units", "day", 0.2, "time", HORIZON, FOLDS, series=("store",))
+    assert split.series == ("store",) and split.sales["store"].dtype == np.int64
+    assert (len(split.train), len(split.validation)) == (3 * 52, 3 * 8)
+    assert split.validation.groupby("store")["day"].nunique().eq(8).all()
+    assert split.train["day"].max() < split.validation["day"].min()
+    frequency, roles = forecast_task(split.sales, path, "units", "day", HORIZON, FOLDS, (),
+                                     ("store",))
+    assert frequency.name == "daily" and "store" not in roles.observed
+    # Read as one series, the table repeats each day three times.
+    with pytest.raises(UserError, match=r"date 2024-01-01 repeats \(row 1, row 2, row 3\)"):
+        read(path)
+
+
+def test_a_gap_every_series_shares_names_the_first_series(tmp_path):
+    frame = panel()
+    path = write(tmp_path, frame[frame["day"] != "2024-01-10"])
+    refused(lambda: read_own_table(str(path), "units", "day", 0.2, "time", HORIZON, FOLDS,
+                                   series=("store",)),
+            f"{path}: series store=1: dates are not evenly spaced: 2024-01-09 is followed by "
+            "2024-01-11 (2 days; the table is daily), row 28; fill the missing days or pass a "
+            "daily or weekly table")
+    refused(lambda: read_own_table(str(write(tmp_path, panel())), "units", "day", 0.2, "time",
+                                   HORIZON, FOLDS, series=("shop",)),
+            f"{tmp_path / 'sales.csv'}: no series column 'shop' (columns: day, shelf, "
+            "temperature, units, store); pass -P series=<column>[,<column>...]")
+
+
+def test_a_synthetic_chain_is_one_forecast_task():
+    split = split_synthetic_sales(CONFIG.generators[PRODUCT.name], 60, "2023-10-03", 1, 0.2,
+                                  "time", FOLDS * HORIZON, stores=3)
+    frequency, roles = forecast_task(split.sales, "synthetic", TARGET, DATE, HORIZON, FOLDS,
+                                     CONFIG.synthetic_known_ahead, split.series)
+    assert frequency.name == "daily" and STORE not in (*roles.known_ahead, *roles.observed)
+    assert roles.target_lags == (("previous_days_demand", 1),)

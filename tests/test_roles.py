@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from grocery.config import load_config
-from grocery.dataset import simulate_sales
+from grocery.dataset import STORE, simulate_sales
 from grocery.errors import UserError
 from grocery.roles import column_roles, detect_target_lags, parse_known_ahead
 
@@ -93,3 +93,36 @@ def test_a_constant_column_is_not_mistaken_for_a_lag():
                           "demand": np.arange(50.0), "shelf_size": 3.0})
     roles = column_roles(frame, "demand", "date", (), max_lag=7)
     assert roles.observed == ("shelf_size",) and roles.target_lags == ()
+
+
+@pytest.fixture(scope="module")
+def chain() -> pd.DataFrame:
+    """Four stores of milk, rows interleaved by date (each store's rows still in time order)."""
+    frame = simulate_sales(load_config().generators["milk"], 60, "2023-10-03", 9999, stores=4)[0]
+    return frame.sort_values(["date", STORE], kind="stable").reset_index(drop=True)
+
+
+def test_series_keys_are_no_feature_and_lags_are_found_within_a_series(chain):
+    roles = column_roles(chain, "demand", "date", parse_known_ahead(KNOWN_AHEAD), max_lag=7,
+                         series=(STORE,))
+    assert STORE not in (*roles.known_ahead, *roles.observed)
+    assert roles.observed == ("average_temperature", "rainfall")
+    assert roles.target_lags == (("previous_days_demand", 1),)
+    # Read as one series, the rows of 4 stores interleaved: yesterday's demand is 4 rows up.
+    assert column_roles(chain, "demand", "date", (), max_lag=7).target_lags == (
+        ("previous_days_demand", 4),)
+    # Found in any row order: each series is put in date order first.
+    shuffled = chain.sample(frac=1, random_state=0)
+    assert detect_target_lags(shuffled, "demand", ["previous_days_demand", "rainfall"], 7,
+                              (STORE,), "date") == {"previous_days_demand": 1}
+    week_ago = chain.assign(week_ago=chain.groupby(STORE)["demand"].shift(7))
+    assert detect_target_lags(week_ago, "demand", ["week_ago"], 8, (STORE,), "date") == {
+        "week_ago": 7}
+
+
+def test_a_series_key_is_refused_as_known_ahead_and_must_exist(chain):
+    refused(lambda: column_roles(chain, "demand", "date", (STORE,), 7, (STORE,)),
+            "known_ahead column 'store_id' is a series key; it names a series, it is not a "
+            "feature, leave it out of known_ahead")
+    refused(lambda: column_roles(chain, "demand", "date", (), 7, ("region",)),
+            f"no series column 'region' in the table (columns: {', '.join(chain.columns)})")

@@ -97,3 +97,76 @@ BAD_TABLES = [
                          ids=[b[0] for b in BAD_TABLES])
 def test_each_bad_table_is_refused_with_one_line(change, message):
     refused(lambda: check(change(sales())), message)
+
+
+# A table of many series, keyed by a store column (and a shelf number for two keys).
+
+def panel(rows: int = 20, stores: tuple[str, ...] = ("S1", "S2", "S3")) -> pd.DataFrame:
+    """Each store's good table, one after the other; shelf is an integer key."""
+    return pd.concat([sales(rows).assign(store_id=store, shelf_no=7) for store in stores],
+                     ignore_index=True)
+
+
+def check_panel(frame: pd.DataFrame, series: tuple[str, ...] = ("store_id",),
+                split: str = "time") -> pd.DataFrame:
+    return validate_sales(frame, "sales.csv", "units", "day", 0.2, split, series)
+
+
+def test_a_good_panel_passes_with_its_keys_as_given():
+    checked = check_panel(panel(), ("store_id", "shelf_no"))
+    assert checked["day"].dtype.kind == "M" and len(checked) == 60
+    pd.testing.assert_series_equal(checked["store_id"], panel()["store_id"])
+    assert checked["shelf_no"].dtype == np.int64
+    # Dates are counted per series: 3 x 4 rows would pass row-wise, 4 dates do not.
+    refused(lambda: check_panel(panel(4)),
+            "sales.csv: 4 rows are too few for validation_fraction=0.2: need at least 2 rows in "
+            "train and in validation")
+    assert len(check_panel(panel(4), split="random")) == 12
+
+
+def test_a_date_twice_in_one_series_names_the_series():
+    frame = panel()
+    frame.loc[24, "day"] = "2024-01-03"  # S2's fifth row repeats its third date
+    refused(lambda: check_panel(frame),
+            "sales.csv: series store_id=S2 has two rows for 2024-01-03 (row 23, row 25); a "
+            "series needs one row per day")
+    refused(lambda: check_panel(frame, ("store_id", "shelf_no")),
+            "sales.csv: series store_id=S2 shelf_no=7 has two rows for 2024-01-03 (row 23, "
+            "row 25); a series needs one row per day")
+
+
+def test_every_series_must_cover_the_same_dates():
+    frame = panel().drop(index=[22, 30]).reset_index(drop=True)  # S2 lacks 01-03 and 01-11
+    refused(lambda: check_panel(frame),
+            "sales.csv: series store_id=S2 has no row for 2024-01-03 (and 1 more date), which "
+            "other series have; every series needs the same dates")
+    longer = pd.concat([panel(), sales(24).iloc[[20]].assign(store_id="S3", shelf_no=7)],
+                       ignore_index=True)  # S3 alone has 01-21: S1, the first, lacks it
+    refused(lambda: check_panel(longer),
+            "sales.csv: series store_id=S1 has no row for 2024-01-21, which other series have; "
+            "every series needs the same dates")
+
+
+BAD_PANELS = [
+    ("no-key", lambda f: f.drop(columns=["store_id"]),
+     "sales.csv: no series column 'store_id' (columns: day, shelf, temperature, units, "
+     "shelf_no); pass -P series=<column>[,<column>...]"),
+    ("missing-key", lambda f: with_rows(f, store_id=(41, None)),
+     "sales.csv: series column 'store_id' has 1 missing value, first at row 42; every row "
+     "needs its series"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), [b[1:] for b in BAD_PANELS],
+                         ids=[b[0] for b in BAD_PANELS])
+def test_each_bad_panel_is_refused_with_one_line(change, message):
+    refused(lambda: check_panel(change(panel())), message)
+
+
+def test_the_target_or_the_date_is_no_series_key():
+    refused(lambda: check_panel(panel(), ("units",)),
+            "sales.csv: series column 'units' is the target; a series key names which series "
+            "a row belongs to")
+    refused(lambda: check_panel(panel(), ("day",)),
+            "sales.csv: series column 'day' is the date; a series key names which series a "
+            "row belongs to")
