@@ -95,12 +95,12 @@ def _check_features(frame: pd.DataFrame, name: str, target: str, date_column: st
     for column in frame.columns:
         if column in (target, date_column, *series):
             continue
-        series = frame[column]
-        if series.isna().all():
+        values = frame[column]
+        if values.isna().all():
             raise UserError(f"{name}: feature column {column!r} is entirely empty; drop it or "
                             "fill it")
-        if not (is_categorical(series) or pd.api.types.is_numeric_dtype(series)):
-            raise UserError(f"{name}: feature column {column!r} holds {series.dtype}; features "
+        if not (is_categorical(values) or pd.api.types.is_numeric_dtype(values)):
+            raise UserError(f"{name}: feature column {column!r} holds {values.dtype}; features "
                             "must be numbers or strings")
 
 

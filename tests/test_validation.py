@@ -122,6 +122,9 @@ def test_a_good_panel_passes_with_its_keys_as_given():
             "sales.csv: 4 rows are too few for validation_fraction=0.2: need at least 2 rows in "
             "train and in validation")
     assert len(check_panel(panel(4), split="random")) == 12
+    # A key is no feature: a key column of timestamps, last in the table, is not refused.
+    opened = panel().assign(opened=pd.Timestamp("2020-01-01"))
+    assert len(check_panel(opened, ("store_id", "opened"))) == 60
 
 
 def test_a_date_twice_in_one_series_names_the_series():
