@@ -12,7 +12,7 @@ models, exponential smoothing) runs chunk by chunk through a ``Mapper``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
@@ -32,7 +32,15 @@ from grocery.forecaster import (
 from grocery.intervals import IntervalCalibration, band_coverage, calibrate, held_out_bands
 from grocery.modeling import rmse_to_noise
 from grocery.scoring import forecast_metrics, metrics_by_horizon, seasonal_naive_scale
-from grocery.series import LEVEL, chunks_of_series, series_labels, series_levels
+from grocery.series import (
+    LEVEL,
+    chunks_of_series,
+    per_series_scores,
+    series_labels,
+    series_levels,
+    summary_metrics,
+    totals,
+)
 
 # Exponential smoothing costs ~50 ms a fit: a product of more series than this scores it on
 # this many, evenly spaced (the other baselines and the model score every series).
@@ -216,6 +224,25 @@ def _model_rmse_on(backtest: Backtest, baseline: pd.DataFrame) -> float:
         keys = list(backtest.series)
         frame = frame.merge(baseline[keys].drop_duplicates(), on=keys)
     return math.sqrt(float(np.mean((frame["actual"] - frame["forecast"]) ** 2)))
+
+
+def total_backtest(backtest: Backtest, table: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
+    """The bottom-up total's backtest (every series summed per fold and day), scaled by the
+    total's own history: what the chain as a whole was forecast to sell."""
+    whole = table.groupby(spec.date_column, as_index=False, sort=True)[spec.target].sum()
+    return _with_scales(totals(backtest.forecasts), whole, replace(spec, series=()))
+
+
+def series_metrics(backtest: Backtest, table: pd.DataFrame,
+                   spec: ForecastSpec) -> tuple[pd.DataFrame | None, dict[str, float]]:
+    """Each series' scores (one row per series), and as run metrics their summary and the
+    bottom-up total's rmse, mae and MASE (``total_*``); nothing for one series."""
+    if not spec.series:
+        return None, {}
+    per_series = per_series_scores(backtest.forecasts, spec.series)
+    total = scores(total_backtest(backtest, table, spec))
+    return per_series, {**summary_metrics(per_series),
+                        **{f"total_{name}": total[name] for name in ("rmse", "mae", "mase")}}
 
 
 def by_horizon(backtest: Backtest) -> dict[str, pd.DataFrame]:

@@ -121,10 +121,12 @@ def choose_experiment(base: str, schema: list[list[str]], family: str,
     return ExperimentChoice(name, wanted, reason)
 
 
-def synthetic_schema() -> list[list[str]]:
-    """The schema of the catalog's synthetic sales (the same for every product)."""
+def synthetic_schema(stores: int = 1) -> list[list[str]]:
+    """The schema of the catalog's synthetic sales (the same for every product; a chain of
+    ``stores`` > 1 has its store key besides)."""
     generator = next(iter(load_config().generators.values()))
-    return data_schema(generate_sales(generator, 8, "2023-10-03", 0), TARGET, DATE)
+    return data_schema(generate_sales(generator, 8, "2023-10-03", 0, min(stores, 2)), TARGET,
+                       DATE)
 
 
 # A pipeline that loses the race for a fresh experiment chooses again; each loss means another
@@ -192,8 +194,9 @@ def input_schema(args: argparse.Namespace) -> tuple[list[list[str]], str | None]
     raises prepare's UserError before any run starts.
     """
     if not args.data:
-        return synthetic_schema(), None
+        return synthetic_schema(int(args.stores)), None
     table = read_own_table(args.data, args.target, args.date_column,
                            float(args.validation_fraction), args.split, int(args.horizon),
-                           int(args.folds), parse_known_ahead(args.known_ahead))
+                           int(args.folds), parse_known_ahead(args.known_ahead),
+                           parse_known_ahead(args.series))
     return data_schema(table, args.target, args.date_column), content_digest(table)

@@ -12,13 +12,13 @@ import tempfile
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 import skops.io
 from mlflow.models.model import ModelInfo
-from sklearn.pipeline import Pipeline
 
 from grocery.config import PROJECT_DIR, pinned_requirements
-from grocery.forecaster import ForecastSpec, forecast_table
+from grocery.forecaster import ForecastSpec, Model, forecast_table
 from grocery.intervals import IntervalCalibration
 from grocery.names import ESTIMATOR_ARTIFACT
 from grocery.signature import forecast_signature
@@ -37,10 +37,16 @@ def model_config(spec: ForecastSpec, calibration: IntervalCalibration,
 
 def example_input(table: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
     """The shape the model takes: two seasons of history, then ``horizon`` future rows with only
-    the date and the known-ahead columns filled."""
-    ordered = table.sort_values(spec.date_column, kind="stable")
-    history = ordered.iloc[-spec.horizon - 2 * spec.season:-spec.horizon]
-    future = ordered.iloc[-spec.horizon:].copy()
+    the series key, the date and the known-ahead columns filled (of the first two series when
+    the table holds many)."""
+    if spec.series:
+        first = table[list(spec.series)].drop_duplicates().sort_values(list(spec.series)).head(2)
+        table = table.merge(first, on=list(spec.series))
+    ordered = table.sort_values([*spec.series, spec.date_column], kind="stable")
+    dates = np.sort(ordered[spec.date_column].unique())
+    shown = ordered[ordered[spec.date_column] >= dates[-spec.horizon - 2 * spec.season]]
+    ahead = shown[spec.date_column] >= dates[-spec.horizon]
+    history, future = shown[~ahead], shown[ahead].copy()
     unknown = [c for c in future.columns if c not in (*spec.inputs, *spec.series)]
     future[unknown] = float("nan")
     # A valid input names every known-ahead value of the days it forecasts; a gap in the
@@ -50,7 +56,7 @@ def example_input(table: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
     return pd.concat([history, future], ignore_index=True)
 
 
-def checked_skops_file(model: Pipeline, folder: Path, trusted_types: list[str]) -> Path:
+def checked_skops_file(model: Model, folder: Path, trusted_types: list[str]) -> Path:
     """``model`` written with skops; every type in it must be a reviewed trusted type."""
     path = folder / f"{ESTIMATOR_ARTIFACT}.skops"
     skops.io.dump(model, path)
@@ -61,7 +67,7 @@ def checked_skops_file(model: Pipeline, folder: Path, trusted_types: list[str]) 
     return path
 
 
-def log_forecaster(model: Pipeline, calibration: IntervalCalibration, spec: ForecastSpec,
+def log_forecaster(model: Model, calibration: IntervalCalibration, spec: ForecastSpec,
                    table: pd.DataFrame, trusted_types: list[str], name: str = "forecaster",
                    params: dict | None = None) -> ModelInfo:
     """Log the fitted forecaster under the active run as the logged model ``name`` with its
@@ -80,7 +86,7 @@ def log_forecaster(model: Pipeline, calibration: IntervalCalibration, spec: Fore
                                                                   trusted_types))},
             model_config=model_config(spec, calibration, trusted_types),
             code_paths=[str(code)],
-            signature=forecast_signature(example, output, spec.inputs),
+            signature=forecast_signature(example, output, [*spec.series, *spec.inputs]),
             input_example=example,
             pip_requirements=pinned_requirements(),
         )

@@ -121,6 +121,9 @@ STRATEGIES = (DIRECT, RECURSIVE)
 # series, or one model per series.
 GLOBAL, PER_SERIES = "global", "per_series"
 SERIES_MODELS = (GLOBAL, PER_SERIES)
+# --- Where per-series and per-fold work runs (-P engine, grocery/engines.py).
+LOCAL, RAY = "local", "ray"
+ENGINES = (LOCAL, RAY)
 
 # --- Metric names: the scores the champion gate compares (grocery/evaluation.py computes them),
 # and the prefix a train run's backtest scores take on the tutorial's random split.

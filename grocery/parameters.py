@@ -13,11 +13,17 @@ from grocery.dataset import split_sizes
 from grocery.errors import UserError
 from grocery.frequency import DAILY
 from grocery.modeling import resolve_hyperparameters
+from grocery.names import ENGINES, SERIES_MODELS
 
 PRODUCT_PARAM = "product"  # the entry-point parameter naming the product(s)
 # prepare's parameters besides the product, and those that describe a user's own table.
-PREPARE_PARAMS = ("rows", "end_date", "seed", "validation_fraction", "split", "horizon", "folds")
-OWN_DATA_PARAMS = ("data", "target", "date_column", "department", "known_ahead")
+PREPARE_PARAMS = ("rows", "end_date", "seed", "validation_fraction", "split", "horizon", "folds",
+                  "stores")
+OWN_DATA_PARAMS = ("data", "target", "date_column", "department", "known_ahead", "series")
+# train's parameters besides the model: how many series are modelled (part of the cache key),
+# and where the work runs (not: both engines give the same model and scores).
+TRAIN_PARAMS = ("series_model",)
+ENGINE_PARAMS = ("engine", "ray_address")
 USE_CACHE_VALUES = ("true", "false")
 
 
@@ -50,16 +56,18 @@ def parse_pipeline_arguments(
     use_cache) plus ``extra`` ones, checked before any run starts or any table is read, and the
     hyperparameters passed beside them."""
     parser = argparse.ArgumentParser(description=description, allow_abbrev=False)
-    for name in (PRODUCT_PARAM, *PREPARE_PARAMS, *OWN_DATA_PARAMS, "model", "use_cache", *extra):
+    for name in (PRODUCT_PARAM, *PREPARE_PARAMS, *OWN_DATA_PARAMS, "model", "use_cache",
+                 *TRAIN_PARAMS, *ENGINE_PARAMS, *extra):
         parser.add_argument(f"--{name.replace('_', '-')}", required=True)
     args, rest = parser.parse_known_args()
     try:
         rows, fraction = int(args.rows), float(args.validation_fraction)
         int(args.seed)
-        horizon, folds = int(args.horizon), int(args.folds)
+        horizon, folds, stores = int(args.horizon), int(args.folds), int(args.stores)
     except ValueError as error:
-        raise UserError(f"rows, seed, horizon and folds must be integers, validation_fraction a "
-                        f"number: {error}") from None
+        raise UserError(f"rows, seed, horizon, folds and stores must be integers, "
+                        f"validation_fraction a number: {error}") from None
+    check_series(stores, args.data, args.series_model, args.engine)
     split_sizes(rows, fraction, args.split)
     check_backtest(horizon, folds)
     if not args.data:  # the catalog's daily sales: as many rows as asked for
@@ -72,6 +80,20 @@ def parse_pipeline_arguments(
     return args, extra_params(rest)
 
 
+def check_series(stores: int, data: str, series_model: str, engine: str) -> None:
+    """A UserError for a chain size, series model or engine that cannot be."""
+    if stores < 1:
+        raise UserError(f"stores must be 1 or more, got {stores}")
+    if stores > 1 and data:
+        raise UserError("stores sizes the synthetic chain; a table of your own names its series "
+                        "key columns with -P series=<column>[,<column>]")
+    if series_model not in SERIES_MODELS:
+        raise UserError(f"unknown series_model {series_model!r}; valid: "
+                        f"{', '.join(SERIES_MODELS)}")
+    if engine not in ENGINES:
+        raise UserError(f"unknown engine {engine!r}; valid: {', '.join(ENGINES)}")
+
+
 def pipeline_settings(args: argparse.Namespace, hyperparameters: dict[str, str],
                       env_manager: str, data_digest: str | None) -> PipelineSettings:
     """The checked parameters bundled for the steps (the model's hyperparameters resolved)."""
@@ -81,8 +103,12 @@ def pipeline_settings(args: argparse.Namespace, hyperparameters: dict[str, str],
         # string as its shell-quoted form, ''.
         prepare_params={name: str(getattr(args, name))
                         for name in (*PREPARE_PARAMS, *OWN_DATA_PARAMS) if getattr(args, name)},
-        train_params={"model": args.model, **hyperparameters},
-        train_resolved={"model": args.model, **resolved},
+        train_params={"model": args.model,
+                      **{name: getattr(args, name) for name in (*TRAIN_PARAMS, *ENGINE_PARAMS)
+                         if getattr(args, name)},
+                      **hyperparameters},
+        train_resolved={"model": args.model,
+                        **{name: getattr(args, name) for name in TRAIN_PARAMS}, **resolved},
         env_manager=env_manager,
         use_cache=args.use_cache == "true",
         data_digest=data_digest,

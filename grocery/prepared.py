@@ -34,6 +34,7 @@ from grocery.names import (
     TAG_KNOWN_AHEAD,
     TAG_OBSERVED,
     TAG_PRODUCT,
+    TAG_SERIES,
     TAG_TARGET,
     TAG_TARGET_LAGS,
 )
@@ -79,6 +80,7 @@ class PreparedData:
     known_ahead: list = field(default_factory=list)
     observed: list = field(default_factory=list)
     target_lags: dict = field(default_factory=dict)  # column -> the target's lag it repeats
+    series: list = field(default_factory=list)  # the series key columns (empty: one series)
 
     def to_json(self) -> str:
         """``prepare.json``: every field, ``noise_floor`` only when known."""
@@ -117,7 +119,8 @@ def task_tags(prepared: PreparedData) -> dict[str, str]:
     lags = ", ".join(f"{column} (lag {lag})" for column, lag in prepared.target_lags.items())
     return {TAG_KNOWN_AHEAD: ", ".join(prepared.known_ahead) or "-",
             TAG_OBSERVED: ", ".join(prepared.observed) or "-",
-            TAG_TARGET_LAGS: lags or "-", TAG_FREQUENCY: prepared.frequency}
+            TAG_TARGET_LAGS: lags or "-", TAG_FREQUENCY: prepared.frequency,
+            TAG_SERIES: ", ".join(prepared.series) or "-"}
 
 
 def describe(product: Product, prepare_run_id: str, split: SplitSales, data: str, target: str,
@@ -130,7 +133,7 @@ def describe(product: Product, prepare_run_id: str, split: SplitSales, data: str
         product=product.name, department=product.department, prepare_run_id=prepare_run_id,
         data_digest=combined_digest(digests[TRAINING], digests[VALIDATION]), digests=digests,
         source=data_source(data), target=target, date_column=date_column, schema=schema,
-        noise_floor=split.noise_floor, **task,
+        noise_floor=split.noise_floor, series=list(split.series), **task,
     )
 
 
@@ -150,8 +153,10 @@ def row_metrics(split: SplitSales) -> dict[str, float]:
 
 def full_table(train: pd.DataFrame, validation: pd.DataFrame,
                prepared: PreparedData) -> pd.DataFrame:
-    """Every prepared row, in date order: the backtest's table and the final model's."""
-    table = pd.concat([train, validation]).sort_values(prepared.date_column, kind="stable")
+    """Every prepared row, in date order (each series' rows together, in date order): the
+    backtest's table and the final model's."""
+    table = pd.concat([train, validation]).sort_values([*prepared.series, prepared.date_column],
+                                                       kind="stable")
     return table.reset_index(drop=True)
 
 

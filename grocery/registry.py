@@ -48,6 +48,7 @@ from grocery.names import (
     ALIAS_CHAMPION,
     BACKTEST_PREFIX,
     DIRECT,
+    GLOBAL,
     SCORES,
     STRATEGIES,
     TAG_DATA_DIGEST,
@@ -66,6 +67,7 @@ from grocery.names import (
     TAG_PROJECT,
     TAG_REGISTER_RUN,
     TAG_REGISTERED_MODEL,
+    TAG_SERIES_MODEL,
     TAG_STEP,
     TAG_TRAIN_RUN,
     TAG_VERSION_COMMIT,
@@ -436,6 +438,7 @@ class TrainedConfiguration:
     strategy: str = DIRECT
     # The run's own backtest scores (names.SCORES), on its own prepared data, if recorded.
     scores: dict[str, float] | None = None
+    series_model: str = GLOBAL
 
 
 def recorded_scores(metrics: dict[str, float]) -> dict[str, float] | None:
@@ -459,7 +462,8 @@ def trained_configuration(run: Run) -> TrainedConfiguration:
     if strategy not in STRATEGIES:
         raise UserError(f"train run {run_id} has an unknown forecast strategy {strategy!r}")
     return TrainedConfiguration(params[MODEL_PARAM], json.loads(tags[TAG_HYPERPARAMETERS]),
-                                strategy, recorded_scores(run.data.metrics))
+                                strategy, recorded_scores(run.data.metrics),
+                                tags.get(TAG_SERIES_MODEL, GLOBAL))
 
 
 def version_configuration(client: MlflowClient, version: ModelVersion) -> TrainedConfiguration:
@@ -489,7 +493,7 @@ def backtest_scores(config: Config, configuration: TrainedConfiguration, table: 
     # first registration, reusing its train run's scores, never does.
     from grocery import evaluation, training
 
-    spec = training.forecast_spec(prepared, configuration.strategy)
+    spec = training.forecast_spec(prepared, configuration.strategy, configuration.series_model)
     frame = evaluation.model_backtest(config.model(configuration.model),
                                       configuration.hyperparameters, table, spec, prepared.folds)
     return evaluation.scores(frame)

@@ -8,28 +8,34 @@ import pandas as pd
 from mlflow.data.dataset import Dataset
 from mlflow.entities import Run
 from mlflow.models.model import ModelInfo
-from sklearn.pipeline import Pipeline
 
 from grocery import training
 from grocery.config import ModelChoice
 from grocery.evaluation import Backtest
-from grocery.forecaster import ForecastSpec
+from grocery.forecaster import ForecastSpec, Model
 from grocery.logged_forecaster import log_forecaster
-from grocery.names import TAG_MODEL_URI, logged_model_name
+from grocery.names import TAG_MODEL_URI, TAG_WORST_SERIES, logged_model_name
+from grocery.series import worst_series
 from grocery.tracking import log_record
 
 
-def log_trained(run: Run, model: Pipeline, backtest: Backtest, metrics: dict[str, float],
+def log_trained(run: Run, model: Model, backtest: Backtest, metrics: dict[str, float],
                 table: pd.DataFrame, spec: ForecastSpec, choice: ModelChoice, product: str,
-                params: dict, trusted_types: list[str], evaluation: Dataset) -> ModelInfo:
+                params: dict, trusted_types: list[str], evaluation: Dataset,
+                per_series: pd.DataFrame | None = None) -> ModelInfo:
     """Log the fitted forecaster as ``<product>-<model>`` (the model before its scores, so
     MLflow need not read the scores back to link them), then its metrics, the estimator's
-    parameters the run lacks and the model's URI in one request, then the pictures."""
+    parameters the run lacks and the model's URI (and the worst series) in one request, then
+    the per-series scores' table and the pictures."""
     info = log_forecaster(model, backtest.calibration, spec, table, trusted_types,
                           logged_model_name(product, choice.name), params)
+    tags = {TAG_MODEL_URI: info.model_uri}
+    if per_series is not None:
+        tags[TAG_WORST_SERIES] = worst_series(per_series)
     log_record(run.info.run_id,
                training.scored_metrics(metrics, backtest, info.model_id, evaluation),
-               training.estimator_params(model, run.data.params),
-               {TAG_MODEL_URI: info.model_uri})
+               training.estimator_params(model, run.data.params), tags)
+    if per_series is not None:
+        training.log_series_scores(per_series)
     training.log_plots(backtest, table, spec, f"{product}, {choice.name}")
     return info

@@ -8,7 +8,9 @@ write to the active run.
 from __future__ import annotations
 
 import json
+import tempfile
 import time
+from pathlib import Path
 
 import mlflow
 import pandas as pd
@@ -17,12 +19,13 @@ from mlflow.entities import Metric
 
 from grocery import plots
 from grocery.config import ModelChoice, Product
-from grocery.evaluation import Backtest, by_horizon
+from grocery.evaluation import Backtest, by_horizon, total_backtest
 from grocery.features import ESTIMATOR_STEP
 from grocery.forecaster import ForecastSpec
 from grocery.modeling import build_model, regression_metrics
 from grocery.names import (
     BACKTEST_PREFIX,
+    GLOBAL,
     TAG_DATA_DIGEST,
     TAG_DATE_COLUMN,
     TAG_DEPARTMENT,
@@ -32,11 +35,14 @@ from grocery.names import (
     TAG_MODEL_FAMILY,
     TAG_PREPARE_RUN,
     TAG_PRODUCT,
+    TAG_SERIES,
+    TAG_SERIES_MODEL,
     TAG_TARGET,
 )
 from grocery.prepared import PreparedData
 
 PLOTS_DIR = "evaluation"
+SERIES_SCORES_FILE = "series_scores.parquet"  # under PLOTS_DIR: one row per series
 BACKTEST = "rolling-origin backtest (ex-ante)"
 TUTORIAL = "the tutorial's random split (ex-post), with the backtest's scores as backtest_*"
 # The tutorial's four metrics: on a random split they keep their names (the tutorial's scores)
@@ -44,18 +50,23 @@ TUTORIAL = "the tutorial's random split (ex-post), with the backtest's scores as
 TUTORIAL_METRICS = ("mae", "mse", "rmse", "r2")
 
 
-def forecast_spec(prepared: PreparedData, strategy: str) -> ForecastSpec:
-    """What a forecaster of this prepared data reads, and how far it forecasts."""
+def forecast_spec(prepared: PreparedData, strategy: str,
+                  series_model: str = GLOBAL) -> ForecastSpec:
+    """What a forecaster of this prepared data reads, how far it forecasts, and how it models
+    the data's series."""
     return ForecastSpec(target=prepared.target, date_column=prepared.date_column,
                         known_ahead=tuple(prepared.known_ahead), season=prepared.season,
                         step_days=prepared.step_days, horizon=prepared.horizon,
-                        strategy=strategy)
+                        strategy=strategy, series=tuple(prepared.series),
+                        series_model=series_model)
 
 
 def run_tags(product: Product, prepared: PreparedData, choice: ModelChoice,
-             hyperparameters: dict, strategy: str) -> dict[str, str]:
+             hyperparameters: dict, spec: ForecastSpec) -> dict[str, str]:
     """A train run's tags: its product, its prepared data, its model and how it was judged."""
     return {
+        TAG_SERIES: ", ".join(spec.series) or "-",
+        TAG_SERIES_MODEL: spec.series_model,
         TAG_PRODUCT: product.name,
         TAG_DEPARTMENT: product.department,
         TAG_PREPARE_RUN: prepared.prepare_run_id,
@@ -64,7 +75,7 @@ def run_tags(product: Product, prepared: PreparedData, choice: ModelChoice,
         TAG_TARGET: prepared.target,
         TAG_DATE_COLUMN: prepared.date_column,
         TAG_HYPERPARAMETERS: json.dumps(hyperparameters, sort_keys=True),
-        TAG_FORECAST_STRATEGY: strategy,
+        TAG_FORECAST_STRATEGY: spec.strategy,
         TAG_EVALUATION: TUTORIAL if prepared.split == "random" else BACKTEST,
     }
 
@@ -91,7 +102,10 @@ def run_metrics(backtest_metrics: dict[str, float],
 
 
 def estimator_params(model: object, logged: dict[str, str]) -> dict[str, object]:
-    """The estimator's parameters, but those the run already has (MLproject's)."""
+    """The estimator's parameters (of the first series' model, where each has its own), but
+    those the run already has (MLproject's)."""
+    if isinstance(model, dict):
+        model = model[min(model)]
     params = model.named_steps[ESTIMATOR_STEP].get_params()
     return {key: value for key, value in params.items() if key not in logged}
 
@@ -112,8 +126,12 @@ def scored_metrics(metrics: dict[str, float], backtest: Backtest, model_id: str,
 
 def log_plots(backtest: Backtest, table: pd.DataFrame, spec: ForecastSpec, title: str) -> None:
     """The fan chart of the last origin, error by horizon for the model and each baseline, and
-    the backtest's forecasts against the actuals."""
+    the backtest's forecasts against the actuals (of the bottom-up total, for many series)."""
     frame = backtest.forecasts
+    if spec.series:
+        frame = total_backtest(backtest, table, spec)
+        table = table.groupby(spec.date_column, as_index=False, sort=True)[spec.target].sum()
+        title = f"{title}, all series"
     last = frame[frame["fold"] == frame["fold"].max()]
     history = table[table[spec.date_column] <= last["origin"].iloc[0]].tail(4 * spec.horizon)
     history = pd.DataFrame({"date": history[spec.date_column],
@@ -129,6 +147,14 @@ def log_plots(backtest: Backtest, table: pd.DataFrame, spec: ForecastSpec, title
                       f"{PLOTS_DIR}/residuals_over_time.png")
 
 
+def log_series_scores(per_series: pd.DataFrame) -> None:
+    """Every series' scores as one Parquet table of the run (one file, whatever the count)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / SERIES_SCORES_FILE
+        per_series.to_parquet(path, index=False)
+        mlflow.log_artifact(str(path), PLOTS_DIR)
+
+
 def summary(model: str, metrics: dict[str, float]) -> str:
     """The printed line's scores: rmse and mase over the backtest, interval coverage,
     rmse_to_noise if known, and the gain over the best baseline."""
@@ -138,6 +164,9 @@ def summary(model: str, metrics: dict[str, float]) -> str:
         parts.append(f"coverage_80 {metrics['coverage_80']:.2f}")
     if "rmse_to_noise" in metrics:
         parts.append(f"rmse_to_noise {metrics['rmse_to_noise']:.3f}")
+    if "series_mase_p90" in metrics:
+        parts.append(f"over {metrics['series_count']:.0f} series (p90 mase "
+                     f"{metrics['series_mase_p90']:.3f})")
     gain = metrics["improvement_over_baseline"]
     return f"{' '.join(parts)}, {gain:.1%} better than the best baseline"
 

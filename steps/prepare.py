@@ -28,10 +28,10 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, allow_abbrev=False)
     for name, kind in (("product", str), ("rows", int), ("end-date", str), ("seed", int),
                        ("validation-fraction", float), ("split", str), ("horizon", int),
-                       ("folds", int)):
+                       ("folds", int), ("stores", int)):
         parser.add_argument(f"--{name}", type=kind, required=True)
     for name, default in (("data", ""), ("target", TARGET), ("date-column", DATE),
-                          ("department", ""), ("known-ahead", "")):
+                          ("department", ""), ("known-ahead", ""), ("series", "")):
         parser.add_argument(f"--{name}", default=default)
     return parser.parse_args()
 
@@ -48,12 +48,13 @@ def main() -> None:
         holdout = args.folds * args.horizon if args.split == "time" else None
         sales = (split_own_table(args.data, args.target, args.date_column,
                                  args.validation_fraction, args.split, args.horizon, args.folds,
-                                 known_ahead) if args.data else
+                                 known_ahead, parse_known_ahead(args.series)) if args.data else
                  split_synthetic_sales(config.generators[product.name], args.rows, args.end_date,
-                                       args.seed, args.validation_fraction, args.split, holdout))
+                                       args.seed, args.validation_fraction, args.split, holdout,
+                                       args.stores))
         frequency, roles = forecast_task(sales.sales, prepared.data_source(args.data),
                                          args.target, args.date_column, args.horizon,
-                                         args.folds, known_ahead)
+                                         args.folds, known_ahead, sales.series)
         record = prepared.describe(
             product, run.info.run_id, sales, args.data, args.target, args.date_column,
             data_schema(sales.sales, args.target, args.date_column),

@@ -12,16 +12,18 @@ declared in MLproject arrive as extra ``--name value`` pairs and override the ca
 from __future__ import annotations
 
 import argparse
+from functools import partial
 
 import mlflow
 
 from grocery import training
 from grocery.config import load_config
+from grocery.engines import map_chunks
 from grocery.errors import exit_on_user_error
-from grocery.evaluation import backtest_metrics, run_backtest
-from grocery.forecaster import fit_forecaster
+from grocery.evaluation import backtest_metrics, run_backtest, series_metrics
+from grocery.forecaster import check_series_model, fit_forecaster
 from grocery.modeling import resolve_hyperparameters
-from grocery.names import TRAIN
+from grocery.names import GLOBAL, LOCAL, TRAIN
 from grocery.parameters import extra_params
 from grocery.prepared import EVALUATION, datasets, full_table, load_prepared, log_datasets
 from grocery.tracking import run_location, step_run
@@ -32,6 +34,8 @@ def parse_args() -> tuple[argparse.Namespace, dict[str, str]]:
     parser = argparse.ArgumentParser(description=__doc__, allow_abbrev=False)
     parser.add_argument("--data", required=True)
     parser.add_argument("--model", required=True)
+    for name, default in (("series-model", GLOBAL), ("engine", LOCAL), ("ray-address", "")):
+        parser.add_argument(f"--{name}", default=default)
     args, rest = parser.parse_known_args()
     return args, extra_params(rest)
 
@@ -44,22 +48,26 @@ def main() -> None:
     with step_run(TRAIN) as run:
         train, validation, prepared = load_prepared(args.data)
         product = config.find_product(prepared.product, prepared.department)
-        strategy = config.forecast_strategy
-        mlflow.set_tags(training.run_tags(product, prepared, choice, params, strategy))
+        spec = training.forecast_spec(prepared, config.forecast_strategy, args.series_model)
+        check_series_model(spec)
+        mlflow.set_tags(training.run_tags(product, prepared, choice, params, spec))
         inputs = datasets(train, validation, prepared, args.data)
         log_datasets(run.info.run_id, inputs)
         table = full_table(train, validation, prepared)
-        spec = training.forecast_spec(prepared, strategy)
+        mapper = partial(map_chunks, engine=args.engine, address=args.ray_address)
 
-        backtest = run_backtest(choice, params, table, spec, prepared.folds)
+        backtest = run_backtest(choice, params, table, spec, prepared.folds, mapper)
         tutorial = (training.tutorial_metrics(choice, params, train, validation, prepared)
                     if prepared.split == "random" else None)
         metrics = training.run_metrics(
             backtest_metrics(backtest, training.noise_floor_of(prepared)), tutorial)
-        model = fit_forecaster(choice, params, table, spec)
+        per_series, chain = series_metrics(backtest, table, spec)
+        metrics.update(chain)
+        model = fit_forecaster(choice, params, table, spec, mapper)
 
-        log_trained(run, model, backtest, metrics, table, spec, choice, product.name, params,
-                    config.trusted_types(choice), inputs[EVALUATION])
+        log_trained(run, model, backtest, metrics, table, spec, choice,
+                    product.name, params, config.trusted_types(choice), inputs[EVALUATION],
+                    per_series)
     # Printed once the run has ended: the line says the step finished.
     print(f"{product.name} train: run {run.info.run_id}, "
           f"{training.summary(choice.name, metrics)} ({run_location(run)})")

@@ -136,7 +136,8 @@ def test_two_pipelines_racing_for_a_fresh_experiment_each_land_where_the_rule_sa
 
 def pipeline_args(data: str = "", target: str = "demand", day: str = "date") -> Namespace:
     return Namespace(data=data, target=target, date_column=day, validation_fraction="0.2",
-                     split="time", horizon="4", folds="2", known_ahead="")
+                     split="time", horizon="4", folds="2", known_ahead="", stores="1",
+                     series="")
 
 
 def test_input_schema_of_synthetic_sales_and_of_an_own_table(tmp_path):

@@ -13,9 +13,11 @@ from grocery.cpus import available_cpus
 from grocery.errors import UserError
 from grocery.names import PIPELINE, PREPARE
 from grocery.parameters import (
+    ENGINE_PARAMS,
     OWN_DATA_PARAMS,
     PREPARE_PARAMS,
     PRODUCT_PARAM,
+    TRAIN_PARAMS,
     extra_params,
     parse_pipeline_arguments,
     pipeline_settings,
@@ -39,7 +41,8 @@ def test_the_shared_parameters_are_those_of_the_entry_points():
     assert set(ENTRY_POINTS[PREPARE]["parameters"]) == {PRODUCT_PARAM, *PREPARE_PARAMS,
                                                         *OWN_DATA_PARAMS}
     pipeline = set(ENTRY_POINTS[PIPELINE]["parameters"])
-    assert pipeline == {PRODUCT_PARAM, *PREPARE_PARAMS, *OWN_DATA_PARAMS, "model", "use_cache"}
+    assert pipeline == {PRODUCT_PARAM, *PREPARE_PARAMS, *OWN_DATA_PARAMS, "model", "use_cache",
+                        *TRAIN_PARAMS, *ENGINE_PARAMS}
     assert set(MAIN) == pipeline | {"max_parallel"}
 
 
@@ -59,17 +62,24 @@ def test_settings_carry_the_steps_parameters(monkeypatch):
     assert settings.prepare_params == {
         "rows": MAIN["rows"], "end_date": MAIN["end_date"], "seed": "7",
         "validation_fraction": MAIN["validation_fraction"], "split": MAIN["split"],
-        "horizon": MAIN["horizon"], "folds": MAIN["folds"],
+        "horizon": MAIN["horizon"], "folds": MAIN["folds"], "stores": "1",
         "target": MAIN["target"], "date_column": MAIN["date_column"]}
-    assert settings.train_params == {"model": "ridge", "alpha": "0.5"}
+    # Where the work runs is passed to train but keys no cache: both engines give one result.
+    assert settings.train_params == {"model": "ridge", "series_model": "global",
+                                     "engine": "local", "alpha": "0.5"}
     defaults = CATALOG.model("ridge").params
-    assert settings.train_resolved == {"model": "ridge", **defaults, "alpha": 0.5}
+    assert settings.train_resolved == {"model": "ridge", "series_model": "global", **defaults,
+                                       "alpha": 0.5}
     assert (settings.env_manager, settings.use_cache, settings.data_digest) == (
         "uv", MAIN["use_cache"] == "true", "digest")
 
 
 @pytest.mark.parametrize(("params", "message"), [
-    ({"rows": "many"}, "rows, seed, horizon and folds must be integers"),
+    ({"rows": "many"}, "rows, seed, horizon, folds and stores must be integers"),
+    ({"stores": "0"}, "stores must be 1 or more, got 0"),
+    ({"stores": "3", "data": "sales.csv"}, "a table of your own names its series key columns"),
+    ({"series_model": "pooled"}, "unknown series_model 'pooled'; valid: global, per_series"),
+    ({"engine": "spark"}, "unknown engine 'spark'; valid: local, ray"),
     ({"horizon": "0"}, "horizon must be 1 or more, got 0"),
     ({"folds": "-1"}, "folds must be 1 or more, got -1"),
     ({"rows": "60"}, "rows=60: the table has 60 rows; horizon 14 with 5 folds needs at least 98"),

@@ -90,8 +90,8 @@ def test_prepare_json_keeps_its_keys_and_older_records_still_load():
     written = json.loads(record.to_json())
     assert sorted(written) == ["data_digest", "date_column", "department", "digests", "folds",
                                "frequency", "horizon", "known_ahead", "observed",
-                               "prepare_run_id", "product", "schema", "season", "source",
-                               "split", "step_days", "target", "target_lags"]
+                               "prepare_run_id", "product", "schema", "season", "series",
+                               "source", "split", "step_days", "target", "target_lags"]
     assert PreparedData.from_json(record.to_json()) == record
     floor = PreparedData(**{**written, "noise_floor": 12.5})
     assert json.loads(floor.to_json())["noise_floor"] == 12.5
@@ -102,6 +102,7 @@ def test_prepare_json_keeps_its_keys_and_older_records_still_load():
     assert (old.source, old.target, old.date_column, old.noise_floor) == (
         SYNTHETIC, TARGET, DATE, None)
     assert (old.horizon, old.folds, old.split, old.known_ahead) == (14, 5, "time", [])
+    assert old.series == []  # one series, as every prepare run before series keys
 
 
 def test_log_then_load_gives_equal_frames_and_an_equal_record(tracking, split):

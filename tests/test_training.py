@@ -68,7 +68,8 @@ def test_the_task_of_prepared_data(data):
 
 
 def test_run_tags_name_the_product_the_data_the_model_and_the_evaluation(data):
-    tags = training.run_tags(PRODUCT, data[2], CHOICE, PARAMS, "direct")
+    tags = training.run_tags(PRODUCT, data[2], CHOICE, PARAMS,
+                             training.forecast_spec(data[2], "direct"))
     assert tags[TAG_PRODUCT] == PRODUCT.name and tags[TAG_PREPARE_RUN] == "prepare-run"
     assert json.loads(tags[TAG_HYPERPARAMETERS]) == PARAMS
     assert tags[TAG_FORECAST_STRATEGY] == "direct"
