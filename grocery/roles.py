@@ -38,7 +38,17 @@ def parse_known_ahead(text: str) -> tuple[str, ...]:
 
 
 def _agrees(values: np.ndarray, shifted: np.ndarray) -> bool:
-    """``values`` equal ``shifted`` on at least ``LAG_AGREEMENT`` of the rows where both exist."""
+    """``values`` equal ``shifted`` on at least ``LAG_AGREEMENT`` of the rows where both exist.
+
+    On a long table the first 1/25 of the rows are read first: if more than 1.1% of all rows
+    already disagree there, the share cannot reach 99%, and the rest is never compared (most
+    columns are no lag; this saves most of the time on millions of rows).
+    """
+    head = len(values) // 25
+    if head >= 1000 and np.count_nonzero(
+            ~np.isclose(values[:head], shifted[:head])
+            & ~np.isnan(values[:head]) & ~np.isnan(shifted[:head])) > 0.011 * len(values):
+        return False
     both = ~np.isnan(values) & ~np.isnan(shifted)
     return bool(both.any() and np.isclose(values[both], shifted[both]).mean() >= LAG_AGREEMENT)
 
