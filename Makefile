@@ -23,7 +23,7 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt requirements-ray.txt
 	$(BIN)/pip install --quiet -r requirements-test.txt
 	touch $@
 
