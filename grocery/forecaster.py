@@ -40,6 +40,7 @@ from grocery.series import (
     series_labels,
     series_levels,
     with_levels,
+    with_total,
 )
 
 FORECAST = "forecast"
@@ -261,7 +262,8 @@ def steps_ahead(dates: pd.Series, origin: pd.Timestamp, spec: ForecastSpec) -> n
 def forecast_table(model: Model, calibration: IntervalCalibration, spec: ForecastSpec,
                    table: pd.DataFrame) -> pd.DataFrame:
     """For each future row of ``table``: its series key, date, forecast, lower_80, upper_80,
-    lower_95, upper_95."""
+    lower_95, upper_95; with many series, then per day their bottom-up total (series
+    ``total``, its forecast the sum of theirs)."""
     history, future = split_history_future(table, spec)
     origin = history[spec.date_column].max()
     forecast = point_forecast(model, history, future, spec)
@@ -271,4 +273,6 @@ def forecast_table(model: Model, calibration: IntervalCalibration, spec: Forecas
     result[FORECAST] = forecast
     for column in OUTPUT_COLUMNS[1:]:
         result[column] = band[column]
+    if spec.series:
+        return with_total(result, spec.series, spec.date_column, [FORECAST])
     return result

@@ -84,6 +84,7 @@ from grocery.prepared import (
     load_prepared,
     prepared_uri,
 )
+from grocery.series import with_total
 from grocery.tracking import fail_run, log_record
 from grocery.uris import public_uri
 
@@ -615,14 +616,16 @@ def catalog_continuation(client: MlflowClient, config: Config,
                            int(prepare_run.data.params[SEED_PARAM]))
     unknown = [prepared.target, *prepared.observed, *prepared.target_lags]
     future = after.assign(**{column: np.nan for column in unknown})
-    actual = after[[prepared.date_column, prepared.target]].rename(
+    actual = after[[*prepared.series, prepared.date_column, prepared.target]].rename(
         columns={prepared.target: ACTUAL})
+    if prepared.series:
+        actual = with_total(actual, prepared.series, prepared.date_column, [ACTUAL])
     return pd.concat([history, future], ignore_index=True), actual
 
 
 def with_actual(forecast: pd.DataFrame, actual: pd.DataFrame | None) -> pd.DataFrame:
-    """The forecast rows with what happened on each day (``actual``, matched by date) when it
-    is known."""
+    """The forecast rows with what happened on each day (``actual``, matched by series and
+    date) when it is known."""
     if actual is None:
         return forecast
-    return forecast.merge(actual, on=actual.columns[0], how="left")
+    return forecast.merge(actual, on=[c for c in actual.columns if c != ACTUAL], how="left")

@@ -62,6 +62,18 @@ def totals(frame: pd.DataFrame, keys: Sequence[str] = ("fold", "origin", "h", "d
     return frame.groupby(list(keys), sort=True)[columns].sum().reset_index()
 
 
+def with_total(forecast: pd.DataFrame, series: Sequence[str], date_column: str,
+               summed: Sequence[str]) -> pd.DataFrame:
+    """``forecast`` (one row per series and day) with the bottom-up total appended: per day, the
+    ``summed`` columns added over the series, under the label ``total`` in every key column
+    (keys as text). Other columns (a band, which does not add up) stay empty there."""
+    rows = forecast.astype({key: str for key in series})
+    total = rows.groupby(date_column, as_index=False, sort=True)[list(summed)].sum()
+    total = total.assign(**{key: TOTAL for key in series})
+    return pd.concat([rows, total[[c for c in rows.columns if c in total]]],
+                     ignore_index=True)
+
+
 def per_series_scores(frame: pd.DataFrame, series: Sequence[str]) -> pd.DataFrame:
     """One row per series: its rmse, mae and MASE over the backtest rows (each scaled by its
     own fold's scale) and, with bands, its 80% and 95% coverage."""

@@ -51,7 +51,7 @@ def main() -> None:
         written = write_table(forecast, Path(args.output).resolve())
         mlflow.log_artifact(str(written), OUTPUT_DIR)
         mlflow.log_metric("rows", len(forecast))
-        print(f"{product.name} predict: run {run.info.run_id}, {len(forecast)} days forecast with "
+        print(f"{product.name} predict: run {run.info.run_id}, {len(forecast)} rows forecast with "
               f"{version.name} v{version.version} ({ref}) -> {written} ({run_location(run)})")
 
 

@@ -18,6 +18,7 @@ from grocery.names import PER_SERIES, RECURSIVE
 from grocery.series import (
     LEVEL,
     SERIES,
+    TOTAL,
     chunks_of_series,
     per_series_scores,
     series_labels,
@@ -25,6 +26,7 @@ from grocery.series import (
     summary_metrics,
     totals,
     with_levels,
+    with_total,
 )
 
 CONFIG = load_config()
@@ -144,6 +146,7 @@ def test_the_forecast_table_answers_per_series_with_bands_at_each_level(backtest
     table = chain.assign(demand=chain["demand"].where(chain["date"] <= origin))
     model = fit_forecaster(RIDGE, {"alpha": 1.0}, chain[chain["date"] <= origin], SPEC)
     result = forecast_table(model, backtest.calibration, SPEC, table)
+    result = result[result[STORE] != TOTAL]
     assert len(result) == STORES * 14 and list(result.columns[:2]) == [STORE, "date"]
     width = (result["upper_80"] - result["lower_80"]).groupby(result[STORE]).mean()
     level = chain.groupby(STORE)["demand"].mean()
@@ -153,3 +156,18 @@ def test_the_forecast_table_answers_per_series_with_bands_at_each_level(backtest
 def test_the_recursive_strategy_needs_one_model_per_series(chain):
     with pytest.raises(UserError, match="series_model=per_series"):
         fit_forecaster(RIDGE, {"alpha": 1.0}, chain, replace(SPEC, strategy=RECURSIVE))
+
+
+def test_the_forecast_adds_up_to_the_chains_total_each_day(backtest, chain):
+    origin = chain["date"].max() - pd.Timedelta(days=14)
+    table = chain.assign(demand=chain["demand"].where(chain["date"] <= origin))
+    model = fit_forecaster(RIDGE, {"alpha": 1.0}, chain[chain["date"] <= origin], SPEC)
+    result = forecast_table(model, backtest.calibration, SPEC, table)
+    total = result[result[STORE] == TOTAL].set_index("date")["forecast"]
+    stores = result[result[STORE] != TOTAL].groupby("date")["forecast"].sum()
+    assert len(total) == 14 and np.allclose(total, stores)
+    # A band does not add up: the total's is left empty rather than made up.
+    assert result.loc[result[STORE] == TOTAL, "lower_80"].isna().all()
+    with_actual = with_total(chain.head(4)[[STORE, "date", "demand"]], (STORE,), "date",
+                             ["demand"])
+    assert list(with_actual[STORE]) == ["S1", "S1", "S1", "S1", *[TOTAL] * 4]
