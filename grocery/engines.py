@@ -14,12 +14,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from joblib import Parallel, delayed
-
 from grocery.cpus import available_cpus
 from grocery.errors import UserError
+from grocery.names import ENGINES, LOCAL, RAY
 
-ENGINES = ("local", "ray")
 # The package itself, shipped to Ray's workers: a node started elsewhere by `ray start` has the
 # same Python packages installed but not this project's code.
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -48,16 +46,21 @@ def chunked(items: Sequence[T], chunks: int) -> list[list[T]]:
     return pieces
 
 
-def map_chunks(fn: Callable[[A], R], arguments: Sequence[A], engine: str = "local",
+def map_chunks(fn: Callable[[A], R], arguments: Sequence[A], engine: str = LOCAL,
                address: str = "", workers: int | None = None) -> list[R]:
     """``[fn(argument) for argument in arguments]``, each call in a worker of ``engine``:
     ``local`` runs ``workers`` (default: this process's CPUs) joblib processes, ``ray`` one task
     per argument on the cluster at ``address`` (empty: a local Ray started for this call)."""
-    if engine not in ENGINES:
-        raise UserError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
-    if engine == "ray":
+    check_engine(engine)
+    if engine == RAY:
         return on_ray(fn, arguments, address)
     return on_joblib(fn, arguments, workers)
+
+
+def check_engine(engine: str) -> None:
+    """A UserError naming the engines, unless ``engine`` is one."""
+    if engine not in ENGINES:
+        raise UserError(f"unknown engine {engine!r}; valid: {', '.join(ENGINES)}")
 
 
 def on_joblib(fn: Callable[[A], R], arguments: Sequence[A],
@@ -67,6 +70,9 @@ def on_joblib(fn: Callable[[A], R], arguments: Sequence[A],
     jobs = min(workers or available_cpus(), len(arguments))
     if jobs <= 1:
         return [fn(argument) for argument in arguments]
+    # Lazy: joblib costs ~0.16 s at start-up, which main (it only checks the engine) skips.
+    from joblib import Parallel, delayed
+
     return Parallel(n_jobs=jobs, backend="loky")(delayed(fn)(argument) for argument in arguments)
 
 

@@ -7,13 +7,15 @@ import argparse
 from dataclasses import dataclass
 
 from grocery.backtest import check_backtest, min_train_rows
+from grocery.capacity import check_rows
 from grocery.config import load_config
 from grocery.cpus import available_cpus
 from grocery.dataset import split_sizes
+from grocery.engines import check_engine
 from grocery.errors import UserError
 from grocery.frequency import DAILY
 from grocery.modeling import resolve_hyperparameters
-from grocery.names import ENGINES, SERIES_MODELS
+from grocery.names import SERIES_MODELS
 
 PRODUCT_PARAM = "product"  # the entry-point parameter naming the product(s)
 # prepare's parameters besides the product, and those that describe a user's own table.
@@ -90,8 +92,7 @@ def check_series(stores: int, data: str, series_model: str, engine: str) -> None
     if series_model not in SERIES_MODELS:
         raise UserError(f"unknown series_model {series_model!r}; valid: "
                         f"{', '.join(SERIES_MODELS)}")
-    if engine not in ENGINES:
-        raise UserError(f"unknown engine {engine!r}; valid: {', '.join(ENGINES)}")
+    check_engine(engine)
 
 
 def pipeline_settings(args: argparse.Namespace, hyperparameters: dict[str, str],
@@ -113,6 +114,15 @@ def pipeline_settings(args: argparse.Namespace, hyperparameters: dict[str, str],
         use_cache=args.use_cache == "true",
         data_digest=data_digest,
     )
+
+
+def check_capacity(args: argparse.Namespace, at_once: int) -> None:
+    """A UserError before any run starts when ``at_once`` synthetic products of ``rows`` days in
+    ``stores`` stores would not fit in this machine's memory (a user's table is checked when
+    prepare has read it)."""
+    if not args.data:
+        check_rows(int(args.rows) * int(args.stores),
+                   f"stores={args.stores} x rows={args.rows}", at_once)
 
 
 def worker_count(max_parallel: str) -> int:

@@ -17,7 +17,12 @@ from grocery.config import load_config
 from grocery.errors import exit_on_user_error, lost_connection
 from grocery.experiments import input_schema, route_run
 from grocery.orchestration import FAILED, LOST, overall_status, run_products, summary_table
-from grocery.parameters import parse_pipeline_arguments, pipeline_settings, worker_count
+from grocery.parameters import (
+    check_capacity,
+    parse_pipeline_arguments,
+    pipeline_settings,
+    worker_count,
+)
 from grocery.tracking import configure_mlflow, env_manager_of
 
 
@@ -49,6 +54,7 @@ def run_main(launcher_run_id: str | None) -> str:
     products = ([catalog.find_product(args.product, args.department)] if args.data  # own table
                 else catalog.resolve(args.product))
     workers = worker_count(args.max_parallel)
+    check_capacity(args, min(workers, len(products)))
     family = catalog.model(args.model).family
     # The user's table is read once, here: its schema routes the runs, its digest keys the cache.
     schema, digest = input_schema(args)

@@ -14,6 +14,7 @@ import argparse
 import mlflow
 
 from grocery import prepared
+from grocery.capacity import check_rows
 from grocery.config import load_config
 from grocery.dataset import DATE, TARGET, split_synthetic_sales
 from grocery.errors import exit_on_user_error
@@ -46,12 +47,15 @@ def main() -> None:
         known_ahead = (parse_known_ahead(args.known_ahead) if args.data
                        else config.synthetic_known_ahead)
         holdout = args.folds * args.horizon if args.split == "time" else None
+        if not args.data:
+            check_rows(args.rows * args.stores, f"stores={args.stores} x rows={args.rows}")
         sales = (split_own_table(args.data, args.target, args.date_column,
                                  args.validation_fraction, args.split, args.horizon, args.folds,
                                  known_ahead, parse_known_ahead(args.series)) if args.data else
                  split_synthetic_sales(config.generators[product.name], args.rows, args.end_date,
                                        args.seed, args.validation_fraction, args.split, holdout,
                                        args.stores))
+        check_rows(len(sales.sales), prepared.data_source(args.data))
         frequency, roles = forecast_task(sales.sales, prepared.data_source(args.data),
                                          args.target, args.date_column, args.horizon,
                                          args.folds, known_ahead, sales.series)

@@ -17,6 +17,7 @@ from functools import partial
 import mlflow
 
 from grocery import training
+from grocery.capacity import check_rows
 from grocery.config import load_config
 from grocery.engines import map_chunks
 from grocery.errors import exit_on_user_error
@@ -54,6 +55,7 @@ def main() -> None:
         inputs = datasets(train, validation, prepared, args.data)
         log_datasets(run.info.run_id, inputs)
         table = full_table(train, validation, prepared)
+        check_rows(len(table), f"the prepared data of {product.name}")
         mapper = partial(map_chunks, engine=args.engine, address=args.ray_address)
 
         backtest = run_backtest(choice, params, table, spec, prepared.folds, mapper)

@@ -70,7 +70,7 @@ def test_one_chunk_or_one_worker_runs_in_this_process():
 
 
 def test_an_unknown_engine_names_the_engines():
-    with pytest.raises(UserError, match="unknown engine 'spark': use one of local, ray"):
+    with pytest.raises(UserError, match="unknown engine 'spark'; valid: local, ray"):
         map_chunks(work, CHUNKS, engine="spark")
     assert ENGINES == ("local", "ray")
 
