@@ -96,6 +96,11 @@ def check_reachable(address: str) -> None:
                         "start it (`ray start --head`) or fix -P ray_address") from None
 
 
+def _call(fn: Callable[[A], R], argument: A) -> R:
+    """``fn(argument)``: the one Ray task, whatever callable ``fn`` is."""
+    return fn(argument)
+
+
 def on_ray(fn: Callable[[A], R], arguments: Sequence[A], address: str = "") -> list[R]:
     """``fn`` over ``arguments`` as Ray tasks, results in order; connects to the cluster at
     ``address`` (or starts a local Ray) unless this process is connected already, and then
@@ -114,8 +119,8 @@ def on_ray(fn: Callable[[A], R], arguments: Sequence[A], address: str = "") -> l
                  logging_level=logging.ERROR,
                  runtime_env={"py_modules": [str(PACKAGE_DIR)]})
     try:
-        task = ray.remote(fn)
-        return ray.get([task.remote(argument) for argument in arguments])
+        task = ray.remote(_call)  # a function: Ray takes no partial or callable object as a task
+        return ray.get([task.remote(fn, argument) for argument in arguments])
     finally:
         if started:
             ray.shutdown()

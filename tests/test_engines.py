@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 
 import pytest
 import ray
@@ -97,7 +98,9 @@ def test_no_address_starts_a_ray_for_the_call_and_stops_it(monkeypatch):
                        "RAY_AUTH_MODE": "disabled"}.items():  # no token left in ~/.ray
         monkeypatch.setenv(key, value)
     try:
-        assert map_chunks(work, CHUNKS[:3], engine="ray") == [work(c) for c in CHUNKS[:3]]
+        # A partial, as the steps pass (a function with its settings bound), is a task too.
+        assert map_chunks(partial(work), CHUNKS[:3], engine="ray") == [
+            work(c) for c in CHUNKS[:3]]
         assert not ray.is_initialized() and not processes_mentioning(folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,76 @@
+"""A chain's worth of series through the real `mlflow run`: one run per product and step whatever
+the number of series, the same API requests for 10 stores as for 1,000, and the same scores
+from a real two-node Ray cluster as from joblib on this machine."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+
+from grocery.names import (
+    PER_SERIES,
+    TAG_SERIES,
+    TAG_SERIES_MODEL,
+    TAG_STEP,
+    TAG_WORST_SERIES,
+    TRAIN,
+)
+from tests.conftest import SHORT, Store, new_store, succeeded
+from tests.ray_cluster import ray_cluster  # noqa: F401 (a fixture)
+
+
+def step_runs(store: Store, experiment: str) -> dict[str, list]:
+    """The finished runs of one experiment, by their step tag."""
+    found = store.client.get_experiment_by_name(experiment)
+    runs: dict[str, list] = {}
+    for run in store.client.search_runs([found.experiment_id]):
+        runs.setdefault(run.data.tags.get(TAG_STEP), []).append(run)
+    return runs
+
+
+def test_a_thousand_stores_are_one_run_per_step_and_as_many_requests_as_ten(tmp_path):
+    from scripts.services import TrackingServer
+
+    server = TrackingServer(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path).start()
+    store = Store(uri=server.uri, folder=tmp_path)
+    try:
+        counts = {}
+        for product, stores in (("apples", 10), ("carrots", 1000)):
+            before = len(server.requests())
+            succeeded(store.mlflow_run(product=product, stores=stores, **SHORT))
+            counts[stores] = len(server.requests()) - before
+        runs = step_runs(store, "Carrot_Models")
+        assert {step: len(found) for step, found in runs.items()} == {
+            "pipeline": 1, "prepare": 1, "train": 1, "register": 1}
+        (train,) = runs[TRAIN]
+        assert train.data.metrics["series_count"] == 1000
+        assert train.data.tags[TAG_SERIES] == "store_id"
+        assert train.data.tags[TAG_WORST_SERIES].startswith("S")
+        assert train.data.metrics["total_mase"] > 0
+        mlflow.set_tracking_uri(server.uri)
+        scores = Path(mlflow.artifacts.download_artifacts(
+            run_id=train.info.run_id, artifact_path="evaluation/series_scores.parquet",
+            dst_path=str(tmp_path / "scores")))
+        table = pd.read_parquet(scores)
+        assert len(table) == 1000 and table["mase"].notna().all()
+        assert table.loc[table["mase"].idxmax(), "series"] == train.data.tags[TAG_WORST_SERIES]
+    finally:
+        server.stop()
+    assert abs(counts[1000] - counts[10]) <= 5, counts
+
+
+def test_a_two_node_ray_cluster_scores_a_chain_as_joblib_does(tmp_path, ray_cluster):  # noqa: F811
+    store = new_store(tmp_path / "store")
+    chain = {"product": "cherries", "stores": 200, "series_model": PER_SERIES, **SHORT}
+    succeeded(store.mlflow_run(engine="ray", ray_address=ray_cluster.address, **chain))
+    succeeded(store.mlflow_run(engine="local", use_cache="false", **chain))
+    trains = sorted(step_runs(store, "Cherry_Models")[TRAIN], key=lambda r: r.info.start_time)
+    assert [run.data.params["engine"] for run in trains] == ["ray", "local"]
+    assert all(run.data.tags[TAG_SERIES_MODEL] == PER_SERIES for run in trains)
+    on_ray, on_joblib = (run.data.metrics for run in trains)
+    assert on_ray.keys() == on_joblib.keys() and on_ray["series_count"] == 200
+    for name, value in on_ray.items():
+        assert math.isclose(value, on_joblib[name], rel_tol=1e-9, abs_tol=1e-9), name
