@@ -225,11 +225,28 @@ def _model_rmse_on(backtest: Backtest, baseline: pd.DataFrame) -> float:
     return math.sqrt(float(np.mean((frame["actual"] - frame["forecast"]) ** 2)))
 
 
+def daily_total(table: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
+    """The target summed over every series, per day (date, target)."""
+    return table.groupby(spec.date_column, as_index=False, sort=True)[spec.target].sum()
+
+
 def total_backtest(backtest: Backtest, table: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
     """The bottom-up total's backtest (every series summed per fold and day), scaled by the
     total's own history: what the chain as a whole was forecast to sell."""
-    whole = table.groupby(spec.date_column, as_index=False, sort=True)[spec.target].sum()
-    return _with_scales(totals(backtest.forecasts), whole, replace(spec, series=()))
+    return _with_scales(totals(backtest.forecasts), daily_total(table, spec),
+                        replace(spec, series=()))
+
+
+def summed_scores(histories: list[pd.DataFrame], backtests: list[pd.DataFrame],
+                  season: int) -> dict[str, float]:
+    """rmse, mae and MASE of a bottom-up sum of totals (a department's products): their daily
+    histories (date, actual) and backtests (fold, origin, h, date, actual, forecast) added up
+    day by day, the MASE scaled by the summed history."""
+    history = pd.concat(histories).groupby("date", as_index=False, sort=True)["actual"].sum()
+    backtest = totals(pd.concat(backtests, ignore_index=True))
+    spec = ForecastSpec("actual", "date", (), season, 1, int(backtest["h"].max()))
+    result = scores(_with_scales(backtest, history, spec))
+    return {name: result[name] for name in ("rmse", "mae", "mase")}
 
 
 def series_metrics(backtest: Backtest, table: pd.DataFrame,

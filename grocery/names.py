@@ -107,6 +107,12 @@ TAG_REPRODUCE_EQUAL = "reproduce.equal"
 ESTIMATOR_ARTIFACT = "estimator"  # the skops file of the fitted feature steps and estimator
 
 
+def product_model_tag(product: str) -> str:
+    """A department's predict run's tag holding one product's version URI, e.g.
+    ``model_uri.milk``."""
+    return f"{TAG_MODEL_URI}.{product}"
+
+
 def logged_model_name(product: str, model: str) -> str:
     """A logged forecaster's name: what it forecasts and which catalog model, e.g.
     ``apples-ridge`` (``mlflow.search_logged_models`` lists models by it)."""

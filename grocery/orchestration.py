@@ -69,6 +69,7 @@ class ProductResult:
     model_version: str | None = None
     alias: str | None = None
     experiment: str | None = None  # where the experiment rule sent it
+    train_run_id: str | None = None  # the train run (ran or reused) behind its model
 
 
 class StepFailed(Exception):
@@ -227,7 +228,8 @@ def result_of(product: Product, parent: Run) -> ProductResult:
     return ProductResult(product=product, parent_run_id=parent.info.run_id,
                          status=parent.info.status, metrics=dict(parent.data.metrics),
                          model_version=tags.get(TAG_MODEL_VERSION), alias=tags.get(TAG_ALIAS),
-                         experiment=tags.get(TAG_EXPERIMENT_CHOSEN))
+                         experiment=tags.get(TAG_EXPERIMENT_CHOSEN),
+                         train_run_id=tags.get(step_run_tag(TRAIN)))
 
 
 def end_dead_runs(client: MlflowClient, experiment_ids: list[str]) -> list[str]:

@@ -43,7 +43,7 @@ from grocery.gate import (
 )
 from grocery.lineage import UNKNOWN
 from grocery.liveness import process_gone
-from grocery.model_inputs import Column
+from grocery.model_inputs import Column, model_inputs
 from grocery.names import (
     ALIAS_CHAMPION,
     BACKTEST_PREFIX,
@@ -73,6 +73,7 @@ from grocery.names import (
     TAG_VERSION_COMMIT,
     TRAIN,
     experiment_name_for,
+    product_model_tag,
     registered_model_name,
 )
 from grocery.prepared import (
@@ -84,7 +85,8 @@ from grocery.prepared import (
     load_prepared,
     prepared_uri,
 )
-from grocery.series import with_total
+from grocery.series import ACTUAL, with_total
+from grocery.tables import read_table
 from grocery.tracking import fail_run, log_record
 from grocery.uris import public_uri
 
@@ -97,7 +99,6 @@ VERSION_METRICS = ("rmse", "mae")
 GATE_METRIC_PREFIX = "gate_"
 MODEL_PARAM = "model"  # train's parameter naming the catalog model it fitted
 SEED_PARAM = "seed"  # prepare's parameter seeding a catalog product's synthetic sales
-ACTUAL = "actual"  # predict's column of what happened on a forecast day, when known
 
 
 # --- References to a version: parsed, resolved, loaded.
@@ -154,6 +155,40 @@ def predict_product(config: Config, name: str) -> Product:
     if name in config.products:
         return config.products[name]
     return Product(name, "", experiment_name_for(name))
+
+
+def predict_products(config: Config, name: str, data: str, version: str) -> list[Product]:
+    """The product ``name`` names, or every product of the department ``name`` (forecast from
+    its catalog continuation, each product's model by alias), or a UserError."""
+    if name not in config.departments or name in config.products:
+        return [predict_product(config, name)]
+    if data or version.strip():
+        raise UserError(f"{name} is a department: its forecast continues each of its products' "
+                        "catalog data with that product's model by alias; -P input and "
+                        "-P model_version are for one product")
+    return config.resolve(name)
+
+
+def product_forecast(client: MlflowClient, config: Config, ref: ModelRef,
+                     data: str) -> tuple[pd.DataFrame, ModelVersion]:
+    """The forecast of the version ``ref`` names for the table ``data`` (history then the days
+    to forecast) or, without one, its catalog continuation beside what then happened."""
+    version = resolve(client, ref)
+    table, actual = ((read_table(data), None) if data else
+                     catalog_continuation(client, config, version))
+    # The columns are checked against the signature before the model loads.
+    inputs = model_inputs(table, input_columns(version))
+    return with_actual(load_model(version).predict(inputs), actual), version
+
+
+def prediction_tags(versions: dict[str, ModelVersion],
+                    refs: dict[str, ModelRef]) -> dict[str, str]:
+    """What a predict run used: one product's version (its reference tags and URI), or each
+    product's version URI for a department."""
+    if len(versions) == 1:
+        (name, version), = versions.items()
+        return {**reference_tags(version, refs[name]), TAG_MODEL_URI: version_uri(version)}
+    return {product_model_tag(name): version_uri(version) for name, version in versions.items()}
 
 
 def resolve(client: MlflowClient, ref: ModelRef) -> ModelVersion:

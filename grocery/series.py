@@ -20,6 +20,7 @@ LEVEL = "level"  # a series' level at the origin: a backtest column and the glob
 SERIES_LEVEL = "series_level"  # the global model's feature: log of the level
 LEVEL_SEASONS = 4  # the level is the mean of the last four seasons (weeks) before the origin
 TOTAL = "total"  # the series label of the bottom-up sum of every series
+ACTUAL = "actual"  # what happened on a forecast day, beside the forecast
 SERIES = "series"  # the per-series metrics table's label column
 # Per-series scores summarised as run metrics, and the quantile of the worst tail.
 SUMMARY_QUANTILE = 0.9
@@ -72,6 +73,24 @@ def with_total(forecast: pd.DataFrame, series: Sequence[str], date_column: str,
     total = total.assign(**{key: TOTAL for key in series})
     return pd.concat([rows, total[[c for c in rows.columns if c in total]]],
                      ignore_index=True)
+
+
+def department_total(forecasts: dict[str, pd.DataFrame], department: str,
+                     date_column: str, summed: Sequence[str]) -> pd.DataFrame:
+    """Products' forecasts in one table (``product`` first), then per day the department's
+    bottom-up total (product ``department``): the sum of each product's own total (its
+    ``total`` rows, or its only series' rows)."""
+    frames, own_totals, keys = [], [], set()
+    for product, frame in forecasts.items():
+        own = list(frame.columns[:frame.columns.get_loc(date_column)])
+        keys.update(own)
+        frames.append(frame.assign(product=product))
+        own_totals.append(frame[frame[own[0]] == TOTAL] if own else frame)
+    columns = [c for c in summed if all(c in f for f in own_totals)]
+    total = pd.concat(own_totals).groupby(date_column, as_index=False, sort=True)[columns].sum()
+    total = total.assign(product=department, **{key: TOTAL for key in keys})
+    table = pd.concat([*frames, total], ignore_index=True)
+    return table[["product", *[c for c in table.columns if c != "product"]]]
 
 
 def per_series_scores(frame: pd.DataFrame, series: Sequence[str]) -> pd.DataFrame:

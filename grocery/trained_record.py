@@ -36,6 +36,6 @@ def log_trained(run: Run, model: Model, backtest: Backtest, metrics: dict[str, f
                training.scored_metrics(metrics, backtest, info.model_id, evaluation),
                training.estimator_params(model, run.data.params), tags)
     if per_series is not None:
-        training.log_series_scores(per_series)
+        training.log_series_tables(per_series, backtest, table, spec)
     training.log_plots(backtest, table, spec, f"{product}, {choice.name}")
     return info

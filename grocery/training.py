@@ -19,7 +19,7 @@ from mlflow.entities import Metric
 
 from grocery import plots
 from grocery.config import ModelChoice, Product
-from grocery.evaluation import Backtest, by_horizon, total_backtest
+from grocery.evaluation import Backtest, by_horizon, daily_total, total_backtest
 from grocery.features import ESTIMATOR_STEP
 from grocery.forecaster import ForecastSpec
 from grocery.modeling import build_model, regression_metrics
@@ -40,9 +40,15 @@ from grocery.names import (
     TAG_TARGET,
 )
 from grocery.prepared import PreparedData
+from grocery.series import ACTUAL
 
 PLOTS_DIR = "evaluation"
-SERIES_SCORES_FILE = "series_scores.parquet"  # under PLOTS_DIR: one row per series
+# Under PLOTS_DIR, for many series: one row per series; the bottom-up total's daily history
+# (date, actual) and its backtest (TOTAL_COLUMNS).
+SERIES_SCORES_FILE = "series_scores.parquet"
+TOTAL_HISTORY_FILE = "total_history.parquet"
+TOTAL_BACKTEST_FILE = "total_backtest.parquet"
+TOTAL_COLUMNS = ("fold", "origin", "h", "date", "actual", "forecast")
 BACKTEST = "rolling-origin backtest (ex-ante)"
 TUTORIAL = "the tutorial's random split (ex-post), with the backtest's scores as backtest_*"
 # The tutorial's four metrics: on a random split they keep their names (the tutorial's scores)
@@ -130,7 +136,7 @@ def log_plots(backtest: Backtest, table: pd.DataFrame, spec: ForecastSpec, title
     frame = backtest.forecasts
     if spec.series:
         frame = total_backtest(backtest, table, spec)
-        table = table.groupby(spec.date_column, as_index=False, sort=True)[spec.target].sum()
+        table = daily_total(table, spec)
         title = f"{title}, all series"
     last = frame[frame["fold"] == frame["fold"].max()]
     history = table[table[spec.date_column] <= last["origin"].iloc[0]].tail(4 * spec.horizon)
@@ -147,12 +153,18 @@ def log_plots(backtest: Backtest, table: pd.DataFrame, spec: ForecastSpec, title
                       f"{PLOTS_DIR}/residuals_over_time.png")
 
 
-def log_series_scores(per_series: pd.DataFrame) -> None:
-    """Every series' scores as one Parquet table of the run (one file, whatever the count)."""
+def log_series_tables(per_series: pd.DataFrame, backtest: Backtest, table: pd.DataFrame,
+                      spec: ForecastSpec) -> None:
+    """Every series' scores, and the bottom-up total's daily history and backtest (what a
+    department's total is summed from, grocery/department_totals.py), as Parquet tables of the
+    run in one upload, whatever the number of series."""
+    history = daily_total(table, spec).rename(columns={spec.target: ACTUAL})
+    total = total_backtest(backtest, table, spec)[list(TOTAL_COLUMNS)]
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / SERIES_SCORES_FILE
-        per_series.to_parquet(path, index=False)
-        mlflow.log_artifact(str(path), PLOTS_DIR)
+        for frame, name in ((per_series, SERIES_SCORES_FILE), (history, TOTAL_HISTORY_FILE),
+                            (total, TOTAL_BACKTEST_FILE)):
+            frame.to_parquet(Path(folder) / name, index=False)
+        mlflow.log_artifacts(folder, PLOTS_DIR)
 
 
 def summary(model: str, metrics: dict[str, float]) -> str:

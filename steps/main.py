@@ -64,6 +64,11 @@ def run_main(launcher_run_id: str | None) -> str:
     routes = [(p, route_run(client, catalog, p, schema, family)[0]) for p in products]
     orchestration.start_fan_out(client, routes, launcher_run_id)
     results = run_products(routes, settings, workers, launcher_run_id)
+    if int(args.stores) > 1:  # a chain: each whole department's bottom-up total
+        # Lazy: scoring imports scikit-learn and statsmodels (~1.5 s), which one series skips.
+        from grocery.department_totals import record_departments
+
+        print("\n".join(record_departments(results, catalog, launcher_run_id)))
     print(f"\n{summary_table(results)}")
     return overall_status(results)
 

@@ -1,7 +1,8 @@
 """predict: forecast with ``models:/grocery-forecasting-<product>@<model_alias>`` (or
 ``/<model_version>``) the days after the history in ``input`` (.csv or .parquet: history rows, then
 the days to forecast with their known-ahead columns) or, without it, a catalog product's ``horizon``
-days after its training data beside what then happened (``actual``); written to ``output``.
+days after its training data beside what then happened (``actual``); written to ``output``. A
+department forecasts each of its products so, then per day their bottom-up total.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from mlflow.tracking import MlflowClient
 
 from grocery import registry
 from grocery.config import load_config
+from grocery.dataset import DATE
 from grocery.errors import exit_on_user_error
-from grocery.model_inputs import model_inputs
-from grocery.names import PREDICT, TAG_MODEL_URI
+from grocery.forecaster import FORECAST
+from grocery.names import PREDICT
 from grocery.parameters import PRODUCT_PARAM
-from grocery.tables import check_output, read_table, write_table
+from grocery.series import ACTUAL, department_total
+from grocery.tables import check_output, write_table
 from grocery.tracking import run_location, step_run
 
 OUTPUT_DIR = "predictions"  # the output's folder among the run's artifacts
@@ -36,23 +39,25 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     config = load_config()
-    product = registry.predict_product(config, args.product)
-    ref = registry.product_model_ref(product.name, args.model_alias, args.model_version)
+    products = registry.predict_products(config, args.product, args.input, args.model_version)
+    refs = {p.name: registry.product_model_ref(p.name, args.model_alias, args.model_version)
+            for p in products}
     check_output(args.output, args.input)  # a bad output name, or the input, before any work
-    with step_run(PREDICT, product) as run:
-        version = registry.resolve(MlflowClient(), ref)
-        mlflow.set_tags({**registry.reference_tags(version, ref),
-                         TAG_MODEL_URI: registry.version_uri(version)})
-        table, actual = ((read_table(args.input), None) if args.input else
-                         registry.catalog_continuation(MlflowClient(), config, version))
-        # The columns are checked against the signature before the model loads.
-        inputs = model_inputs(table, registry.input_columns(version))
-        forecast = registry.with_actual(registry.load_model(version).predict(inputs), actual)
+    with step_run(PREDICT, products[0] if len(products) == 1 else None) as run:
+        forecasts, versions = {}, {}
+        for name, ref in refs.items():
+            forecasts[name], versions[name] = registry.product_forecast(
+                MlflowClient(), config, ref, args.input)
+        mlflow.set_tags(registry.prediction_tags(versions, refs))
+        forecast = (forecasts[products[0].name] if len(products) == 1 else
+                    department_total(forecasts, args.product, DATE, [FORECAST, ACTUAL]))
         written = write_table(forecast, Path(args.output).resolve())
         mlflow.log_artifact(str(written), OUTPUT_DIR)
         mlflow.log_metric("rows", len(forecast))
-        print(f"{product.name} predict: run {run.info.run_id}, {len(forecast)} rows forecast with "
-              f"{version.name} v{version.version} ({ref}) -> {written} ({run_location(run)})")
+        used = ", ".join(f"{v.name} v{v.version}" for v in versions.values())
+        print(f"{args.product} predict: run {run.info.run_id}, {len(forecast)} rows forecast with "
+              f"{used} ({', '.join(map(str, refs.values()))}) -> {written} "
+              f"({run_location(run)})")
 
 
 if __name__ == "__main__":

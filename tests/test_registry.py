@@ -559,3 +559,13 @@ def test_recorded_scores_take_the_backtests_names_and_need_every_score():
                 **{f"backtest_{name}": value for name, value in scores.items()}}
     assert registry.recorded_scores(tutorial) == scores  # the random split's ex-post ones aside
     assert registry.recorded_scores({"rmse": 1.0}) is None  # an older run: backtest it again
+
+
+def test_predict_takes_a_product_or_a_whole_department_by_alias():
+    config = load_config()
+    assert [p.name for p in registry.predict_products(config, "milk", "", "")] == ["milk"]
+    dairy = registry.predict_products(config, "dairy", "", "")
+    assert [p.name for p in dairy] == [p.name for p in config.resolve("dairy")]
+    for data, version in (("new_days.csv", ""), ("", "3")):
+        with pytest.raises(UserError, match="dairy is a department"):
+            registry.predict_products(config, "dairy", data, version)

@@ -20,6 +20,7 @@ from grocery.series import (
     SERIES,
     TOTAL,
     chunks_of_series,
+    department_total,
     per_series_scores,
     series_labels,
     series_levels,
@@ -171,3 +172,16 @@ def test_the_forecast_adds_up_to_the_chains_total_each_day(backtest, chain):
     with_actual = with_total(chain.head(4)[[STORE, "date", "demand"]], (STORE,), "date",
                              ["demand"])
     assert list(with_actual[STORE]) == ["S1", "S1", "S1", "S1", *[TOTAL] * 4]
+
+
+def test_a_departments_total_adds_up_each_products_own_total():
+    chain = frame_of({STORE: ["S1", "S2", TOTAL], "date": ["d1"] * 3,
+                      "forecast": [1.0, 2.0, 3.0], "actual": [1.5, 2.5, 4.0]})
+    single = frame_of({"date": ["d1"], "forecast": [10.0], "actual": [11.0]})
+    table = department_total({"milk": chain, "cheese": single}, "dairy", "date",
+                             ["forecast", "actual"])
+    assert list(table.columns[:2]) == ["product", STORE]
+    department = table[table["product"] == "dairy"].iloc[0]
+    assert (department["forecast"], department["actual"], department[STORE]) == (13.0, 15.0,
+                                                                                TOTAL)
+    assert len(table) == 5

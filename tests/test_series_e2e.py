@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 
 from grocery.names import (
@@ -74,3 +75,23 @@ def test_a_two_node_ray_cluster_scores_a_chain_as_joblib_does(tmp_path, ray_clus
     assert on_ray.keys() == on_joblib.keys() and on_ray["series_count"] == 200
     for name, value in on_ray.items():
         assert math.isclose(value, on_joblib[name], rel_tol=1e-9, abs_tol=1e-9), name
+
+
+def test_a_departments_stores_add_up_to_its_products_and_to_the_department(tmp_path):
+    store = new_store(tmp_path / "store")
+    result = succeeded(store.mlflow_run(product="dairy", stores=5, **SHORT))
+    (launcher,) = store.client.search_runs(["0"])
+    assert launcher.data.metrics["dairy_total_mase"] > 0
+    assert f"dairy department: bottom-up total of its products, rmse " \
+           f"{launcher.data.metrics['dairy_total_rmse']:.2f}" in result.stdout
+    output = tmp_path / "dairy.csv"
+    succeeded(store.mlflow_run(entry_point="predict", product="dairy", output=output))
+    forecast = pd.read_csv(output)
+    stores = forecast[forecast["store_id"] != "total"]
+    assert set(stores["product"]) == {"milk", "cheese"} and stores["store_id"].nunique() == 5
+    by_day = forecast.set_index(["product", "store_id", "date"])["forecast"]
+    for product in ("milk", "cheese"):
+        summed = stores[stores["product"] == product].groupby("date")["forecast"].sum()
+        assert np.allclose(by_day[product]["total"].loc[summed.index], summed)
+    department = by_day["dairy"]["total"]
+    assert np.allclose(department, by_day["milk"]["total"] + by_day["cheese"]["total"])
