@@ -30,6 +30,7 @@ from grocery.names import (
     TAG_REPRODUCE_COMMIT,
     TAG_REPRODUCE_MODEL,
     TAG_REPRODUCE_RUN,
+    TAG_SERIES_MODEL,
     TRAIN,
     reproduce_experiment,
     reproduce_run_name,
@@ -87,9 +88,12 @@ def prepare_parameters(chain: Chain) -> dict[str, str]:
 
 
 def train_parameters(chain: Chain) -> dict[str, str]:
-    """The model and its hyperparameters as the train run resolved them."""
+    """The model, how it modelled the series (runs that record it) and its hyperparameters as
+    the train run resolved them."""
     hyperparameters = json.loads(chain.train.tags.get(TAG_HYPERPARAMETERS, "{}"))
+    series_model = chain.train.tags.get(TAG_SERIES_MODEL)
     return {"model": chain.train.params["model"],
+            **({"series_model": series_model} if series_model else {}),
             **{key: str(value) for key, value in hyperparameters.items()}}
 
 

@@ -4,6 +4,7 @@ which repository it is cloned from, and the comparison of a rebuild with the ori
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from mlflow.entities.model_registry import ModelVersion
 from grocery.config import PROJECT_DIR
 from grocery.errors import UserError
 from grocery.lineage import Chain, GitSource, RunLink
-from grocery.names import TAG_GIT_DIRTY, TAG_HYPERPARAMETERS
+from grocery.names import TAG_GIT_DIRTY, TAG_HYPERPARAMETERS, TAG_SERIES_MODEL
 from grocery.reproduce import (
     METRICS,
     check_reproducible,
@@ -22,6 +23,7 @@ from grocery.reproduce import (
     logged_value,
     mismatch_message,
     source_to_clone,
+    train_parameters,
 )
 
 ORIGINAL = {"mae": 1.5, "mse": 4.0, "rmse": 2.0, "r2": 0.75}
@@ -106,3 +108,18 @@ def test_only_this_checkouts_repository_or_a_listed_one_is_cloned():
         source_to_clone(theirs, "")
     assert source_to_clone(theirs, "/x, https://evil.example/grocery") == \
         "https://evil.example/grocery"
+
+
+def test_a_rebuild_passes_the_series_model_only_where_the_train_run_recorded_one():
+    def train_run(tags: dict[str, str]) -> Chain:
+        info = RunInfo(run_id="t" * 32, experiment_id="1", user_id="", status="FINISHED",
+                       start_time=0, end_time=1, lifecycle_stage="active")
+        data = RunData(params=[Param("model", "ridge")],
+                       tags=[RunTag(k, v) for k, v in tags.items()])
+        return replace(chain(), train=RunLink(info.run_id, Run(info, data)))
+
+    hyper = {TAG_HYPERPARAMETERS: '{"alpha": 0.5}'}
+    assert train_parameters(train_run({**hyper, TAG_SERIES_MODEL: "per_series"})) == {
+        "model": "ridge", "series_model": "per_series", "alpha": "0.5"}
+    # An older run's commit has no such parameter: passing one would be a hyperparameter.
+    assert train_parameters(train_run(hyper)) == {"model": "ridge", "alpha": "0.5"}
