@@ -38,6 +38,7 @@ from grocery.series import (
     per_series_scores,
     series_labels,
     series_levels,
+    series_positions,
     summary_metrics,
     totals,
 )
@@ -111,11 +112,9 @@ def _baseline_one(baseline: Baseline, history: pd.DataFrame, future: pd.DataFram
         return baseline(history[spec.target].to_numpy(), len(future), spec.season)
     past = history.groupby(series_labels(history, spec.series), sort=False)[spec.target]
     values = {label: rows.to_numpy() for label, rows in past}
-    labels = series_labels(future, spec.series).to_numpy()
     result = np.empty(len(future))
-    for label in pd.unique(labels):
-        mine = labels == label
-        result[mine] = baseline(values[label], int(mine.sum()), spec.season)
+    for label, rows in series_positions(future, spec.series).items():
+        result[rows] = baseline(values[label], len(rows), spec.season)
     return result
 
 

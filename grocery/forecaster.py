@@ -39,6 +39,7 @@ from grocery.series import (
     chunks_of_series,
     series_labels,
     series_levels,
+    series_positions,
     with_levels,
     with_total,
 )
@@ -169,13 +170,11 @@ def _forecast_per_series(models: dict[str, Pipeline], history: pd.DataFrame,
     single = replace(spec, series=())
     past = dict(list(history.groupby(series_labels(history, spec.series), sort=False)))
     result = np.empty(len(future))
-    labels = series_labels(future, spec.series).to_numpy()
-    for label in pd.unique(labels):
+    for label, rows in series_positions(future, spec.series).items():
         if label not in models or label not in past:
             raise UserError(f"series {label} has no model or no history rows: the model knows "
                             f"{len(models)} series; give each one's days up to the origin")
-        mine = labels == label
-        result[mine] = _forecast_one(models[label], past[label], future[mine], single)
+        result[rows] = _forecast_one(models[label], past[label], future.iloc[rows], single)
     return result
 
 

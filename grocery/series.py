@@ -33,6 +33,12 @@ def series_labels(frame: pd.DataFrame, series: Sequence[str]) -> pd.Series:
     return frame[list(series)].astype(str).agg("|".join, axis=1)
 
 
+def series_positions(frame: pd.DataFrame, series: Sequence[str]) -> dict[str, np.ndarray]:
+    """Each series label's row positions in ``frame``, in order of first appearance."""
+    labels = series_labels(frame, series).to_numpy()
+    return pd.Series(np.arange(len(frame))).groupby(labels, sort=False).indices
+
+
 def series_levels(history: pd.DataFrame, series: Sequence[str], target: str,
                   season: int) -> pd.DataFrame:
     """Each series' level at the end of ``history`` (rows in date order): the mean absolute
