@@ -6,7 +6,7 @@ import pytest
 
 from grocery.config import load_config
 from grocery.names import ALL_PRODUCTS
-from tests.conftest import Store, error_lines, new_store, succeeded
+from tests.conftest import SHORT, Store, error_lines, new_store, succeeded
 
 CONFIG = load_config()
 MILK = CONFIG.product("milk")
@@ -26,7 +26,7 @@ def run_id_of(store: Store, step: str) -> str:
 def milk_store(tmp_path_factory) -> Store:
     store = new_store(tmp_path_factory.mktemp("milk"))
     succeeded(store.mlflow_run("--experiment-name", MILK.experiment, entry_point="prepare",
-                               product="milk"))
+                               product="milk", **SHORT))
     return store
 
 
@@ -77,8 +77,8 @@ def test_steps_run_alone_and_champion_moves_only_on_improvement(milk_store):
 
 def test_a_second_pipeline_run_makes_a_new_version(store):
     succeeded(store.mlflow_run(product="milk", model="random_forest", max_depth=1,
-                               n_estimators=5))
-    succeeded(store.mlflow_run(product="milk"))
+                               n_estimators=5, **SHORT))
+    succeeded(store.mlflow_run(product="milk", **SHORT))
     versions = store.client.search_model_versions(f"name = '{MILK.registered_model}'")
     assert sorted(int(v.version) for v in versions) == [1, 2]
     champion = store.client.get_model_version_by_alias(MILK.registered_model, "champion")
