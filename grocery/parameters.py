@@ -69,7 +69,7 @@ def parse_pipeline_arguments(
     except ValueError as error:
         raise UserError(f"rows, seed, horizon, folds and stores must be integers, "
                         f"validation_fraction a number: {error}") from None
-    check_series(stores, args.data, args.series_model, args.engine)
+    check_series(stores, args.data, args.series, args.series_model, args.engine)
     split_sizes(rows, fraction, args.split)
     check_backtest(horizon, folds)
     if not args.data:  # the catalog's daily sales: as many rows as asked for
@@ -82,13 +82,16 @@ def parse_pipeline_arguments(
     return args, extra_params(rest)
 
 
-def check_series(stores: int, data: str, series_model: str, engine: str) -> None:
-    """A UserError for a chain size, series model or engine that cannot be."""
+def check_series(stores: int, data: str, series: str, series_model: str, engine: str) -> None:
+    """A UserError for a chain size, series key, series model or engine that cannot be."""
     if stores < 1:
         raise UserError(f"stores must be 1 or more, got {stores}")
     if stores > 1 and data:
         raise UserError("stores sizes the synthetic chain; a table of your own names its series "
                         "key columns with -P series=<column>[,<column>]")
+    if series and not data:
+        raise UserError("series names the key columns of a table of your own (-P data=...); "
+                        "the synthetic chain's stores are keyed by store_id (-P stores=N)")
     if series_model not in SERIES_MODELS:
         raise UserError(f"unknown series_model {series_model!r}; valid: "
                         f"{', '.join(SERIES_MODELS)}")

@@ -78,6 +78,7 @@ def test_settings_carry_the_steps_parameters(monkeypatch):
     ({"rows": "many"}, "rows, seed, horizon, folds and stores must be integers"),
     ({"stores": "0"}, "stores must be 1 or more, got 0"),
     ({"stores": "3", "data": "sales.csv"}, "a table of your own names its series key columns"),
+    ({"series": "store_id"}, "series names the key columns of a table of your own"),
     ({"series_model": "pooled"}, "unknown series_model 'pooled'; valid: global, per_series"),
     ({"engine": "spark"}, "unknown engine 'spark'; valid: local, ray"),
     ({"horizon": "0"}, "horizon must be 1 or more, got 0"),
