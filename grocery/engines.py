@@ -8,14 +8,16 @@ an optional extra (requirements-ray.txt), imported only on its own path.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import socket
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import TypeVar
 
 from grocery.cpus import available_cpus
-from grocery.errors import UserError
+from grocery.errors import UserError, first_line
 from grocery.names import ENGINES, LOCAL, RAY
 
 # The package itself, shipped to Ray's workers: a node started elsewhere by `ray start` has the
@@ -101,26 +103,32 @@ def _call(fn: Callable[[A], R], argument: A) -> R:
     return fn(argument)
 
 
+def _connect(ray: ModuleType, address: str) -> None:
+    """Join the cluster at ``address`` (or start a local Ray), shipping the package; stopped
+    when this process exits. A cluster that refuses us is a one-line UserError."""
+    if address and address != "auto":  # "auto": the cluster `ray start` made on this machine
+        check_reachable(address)
+    try:
+        # "local" starts a Ray for this process even when RAY_ADDRESS or an earlier `ray start`
+        # names a cluster (Ray would join that one when given no address).
+        ray.init(address=address or "local", include_dashboard=False, log_to_driver=False,
+                 logging_level=logging.ERROR, runtime_env={"py_modules": [str(PACKAGE_DIR)]})
+    except ConnectionError as error:  # not the tracking server's: said as what it is
+        raise UserError(f"the Ray cluster at {address or 'local'} refused this driver "
+                        f"({first_line(error)}): a cluster started with token authentication "
+                        "needs the same RAY_AUTH_TOKEN here") from None
+    atexit.register(ray.shutdown)
+
+
 def on_ray(fn: Callable[[A], R], arguments: Sequence[A], address: str = "") -> list[R]:
-    """``fn`` over ``arguments`` as Ray tasks, results in order; connects to the cluster at
-    ``address`` (or starts a local Ray) unless this process is connected already, and then
-    disconnects (or stops the Ray it started)."""
+    """``fn`` over ``arguments`` as Ray tasks, results in order. The first call of a process
+    connects to the cluster at ``address`` (or starts a local Ray) and later calls reuse it: a
+    backtest maps chunks once a fold, and a Ray start costs seconds."""
     try:
         import ray  # the optional extra: the default engine must run without Ray installed
     except ImportError:
         raise UserError(RAY_EXTRA) from None
-    started = not ray.is_initialized()
-    if started:
-        if address and address != "auto":  # "auto": the cluster `ray start` made on this machine
-            check_reachable(address)
-        # "local" starts a Ray for this call even when RAY_ADDRESS or an earlier `ray start`
-        # names a cluster (Ray would join that one when given no address).
-        ray.init(address=address or "local", include_dashboard=False, log_to_driver=False,
-                 logging_level=logging.ERROR,
-                 runtime_env={"py_modules": [str(PACKAGE_DIR)]})
-    try:
-        task = ray.remote(_call)  # a function: Ray takes no partial or callable object as a task
-        return ray.get([task.remote(fn, argument) for argument in arguments])
-    finally:
-        if started:
-            ray.shutdown()
+    if not ray.is_initialized():
+        _connect(ray, address)
+    task = ray.remote(_call)  # a function: Ray takes no partial or callable object as a task
+    return ray.get([task.remote(fn, argument) for argument in arguments])

@@ -92,7 +92,7 @@ def test_a_cluster_address_nobody_answers_fails_in_one_line_within_seconds():
     assert time.monotonic() - began < 10 and not ray.is_initialized()
 
 
-def test_no_address_starts_a_ray_for_the_call_and_stops_it(monkeypatch):
+def test_no_address_starts_one_ray_for_the_process_which_later_calls_reuse(monkeypatch):
     folder = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # Ray's socket paths must stay short
     for key, value in {"RAY_TMPDIR": folder, "RAY_USAGE_STATS_ENABLED": "0",
                        "RAY_AUTH_MODE": "disabled"}.items():  # no token left in ~/.ray
@@ -101,8 +101,12 @@ def test_no_address_starts_a_ray_for_the_call_and_stops_it(monkeypatch):
         # A partial, as the steps pass (a function with its settings bound), is a task too.
         assert map_chunks(partial(work), CHUNKS[:3], engine="ray") == [
             work(c) for c in CHUNKS[:3]]
-        assert not ray.is_initialized() and not processes_mentioning(folder)
+        node = ray.get_runtime_context().get_node_id()
+        assert map_chunks(work, CHUNKS[3:], engine="ray") == [work(c) for c in CHUNKS[3:]]
+        assert ray.get_runtime_context().get_node_id() == node  # the same Ray, not a new one
     finally:
+        ray.shutdown()  # what the process's exit does (atexit)
+        assert not processes_mentioning(folder)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -135,4 +139,4 @@ def test_a_two_node_ray_cluster_gives_the_local_engine_results(
     assert len({node for _, node, _ in results}) == 2
     # The package came with the tasks (runtime_env py_modules), not from this checkout.
     assert all(not package.startswith(str(PROJECT_DIR)) for _, _, package in results)
-    assert not ray.is_initialized()
+    ray.shutdown()
