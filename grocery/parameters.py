@@ -11,11 +11,11 @@ from grocery.capacity import check_rows
 from grocery.config import load_config
 from grocery.cpus import available_cpus
 from grocery.dataset import split_sizes
-from grocery.engines import check_engine
+from grocery.engines import check_engine, check_reachable
 from grocery.errors import UserError
 from grocery.frequency import DAILY
 from grocery.modeling import resolve_hyperparameters
-from grocery.names import SERIES_MODELS
+from grocery.names import RAY, SERIES_MODELS
 
 PRODUCT_PARAM = "product"  # the entry-point parameter naming the product(s)
 # prepare's parameters besides the product, and those that describe a user's own table.
@@ -70,6 +70,8 @@ def parse_pipeline_arguments(
         raise UserError(f"rows, seed, horizon, folds and stores must be integers, "
                         f"validation_fraction a number: {error}") from None
     check_series(stores, args.data, args.series, args.series_model, args.engine)
+    if args.engine == RAY and args.ray_address:
+        check_reachable(args.ray_address)  # before any run, not in train after prepare
     split_sizes(rows, fraction, args.split)
     check_backtest(horizon, folds)
     if not args.data:  # the catalog's daily sales: as many rows as asked for

@@ -81,6 +81,7 @@ def test_settings_carry_the_steps_parameters(monkeypatch):
     ({"series": "store_id"}, "series names the key columns of a table of your own"),
     ({"series_model": "pooled"}, "unknown series_model 'pooled'; valid: global, per_series"),
     ({"engine": "spark"}, "unknown engine 'spark'; valid: local, ray"),
+    ({"engine": "ray", "ray_address": "127.0.0.1:9"}, "cannot reach the Ray cluster at 127.0.0.1:9"),
     ({"horizon": "0"}, "horizon must be 1 or more, got 0"),
     ({"folds": "-1"}, "folds must be 1 or more, got -1"),
     ({"rows": "60"}, "rows=60: the table has 60 rows; horizon 14 with 5 folds needs at least 98"),
