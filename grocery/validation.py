@@ -16,6 +16,7 @@ import pandas as pd
 from grocery.dataset import split_sizes
 from grocery.errors import UserError
 from grocery.feature_columns import DERIVED, is_categorical
+from grocery.series import TOTAL
 
 
 def _row(position: int) -> str:
@@ -146,6 +147,11 @@ def _check_series_columns(frame: pd.DataFrame, name: str, target: str, date_colu
             raise UserError(f"{name}: series column {column!r} has {len(gaps)} missing "
                             f"value{'s' if len(gaps) > 1 else ''}, first at {_row(gaps[0])}; "
                             "every row needs its series")
+        reserved = np.flatnonzero((frame[column].astype(str) == TOTAL).to_numpy())
+        if len(reserved):
+            raise UserError(f"{name}: series column {column!r} holds {TOTAL!r} at "
+                            f"{_row(reserved[0])}, the name a forecast gives its series' "
+                            "bottom-up total; rename that series")
 
 
 _COUNTS = {2: "two", 3: "three"}

@@ -157,6 +157,9 @@ BAD_PANELS = [
     ("missing-key", lambda f: with_rows(f, store_id=(41, None)),
      "sales.csv: series column 'store_id' has 1 missing value, first at row 42; every row "
      "needs its series"),
+    ("reserved-key", lambda f: f.assign(store_id=f["store_id"].replace("S3", "total")),
+     "sales.csv: series column 'store_id' holds 'total' at row 41, the name a forecast gives "
+     "its series' bottom-up total; rename that series"),
 ]
 
 
