@@ -191,3 +191,29 @@ def test_an_extra_column_lands_in_a_new_experiment(tmp_path):
     # The old experiment still records the old schema.
     old = store.client.get_experiment(first).tags["grocery.data_schema"]
     assert "oven" not in old
+
+
+def test_an_own_table_of_many_stores_is_one_pipeline_and_forecasts_each_and_their_total(
+        tmp_path):
+    store = new_store(tmp_path / "store")
+    one = pd.read_csv(own_csv(tmp_path))
+    chain = pd.concat([one.assign(shop=f"north-{k}", units_sold=one["units_sold"] * (k + 1))
+                       for k in range(3)], ignore_index=True)
+    chain.to_csv(tmp_path / "chain.csv", index=False)
+    succeeded(store.mlflow_run(data=tmp_path / "chain.csv", series="shop", folds=2,
+                               **{**OWN, "product": "rye"}))
+    train = newest(store, "train")
+    assert train.data.metrics["series_count"] == 3 and train.data.tags["grocery.series"] == "shop"
+    # History up to an origin, then a week to forecast for every shop.
+    origin = sorted(chain["day"].unique())[-8]
+    request = chain.assign(units_sold=chain["units_sold"].where(chain["day"] <= origin),
+                           temperature=chain["temperature"].where(chain["day"] <= origin),
+                           shelf=chain["shelf"].fillna("back"))  # planned for every day
+    request.to_csv(tmp_path / "request.csv", index=False)
+    succeeded(store.mlflow_run(entry_point="predict", product="rye",
+                               input=tmp_path / "request.csv", output=tmp_path / "out.csv"))
+    forecast = pd.read_csv(tmp_path / "out.csv")
+    assert sorted(forecast["shop"].unique()) == ["north-0", "north-1", "north-2", "total"]
+    shops = forecast[forecast["shop"] != "total"].groupby("day")["forecast"].sum()
+    total = forecast[forecast["shop"] == "total"].set_index("day")["forecast"]
+    assert len(total) == 7 and np.allclose(total.loc[shops.index], shops)
