@@ -247,9 +247,12 @@ def _check_future(future: pd.DataFrame, origin: pd.Timestamp, spec: ForecastSpec
     for column in spec.known_ahead:
         gaps = future[column].isna().to_numpy()
         if gaps.any():
-            day = future[spec.date_column].iloc[int(np.argmax(gaps))].date()
-            raise UserError(f"future row {day} has no value for known-ahead column {column!r}: "
-                            "a forecast needs every known-ahead value of the days it forecasts")
+            first = future.iloc[[int(np.argmax(gaps))]]
+            day = first[spec.date_column].iloc[0].date()
+            of = f" of series {series_labels(first, spec.series).iloc[0]}" if spec.series else ""
+            raise UserError(f"future row {day}{of} has no value for known-ahead column "
+                            f"{column!r}: a forecast needs every known-ahead value of the days "
+                            "it forecasts")
 
 
 def steps_ahead(dates: pd.Series, origin: pd.Timestamp, spec: ForecastSpec) -> np.ndarray:

@@ -185,3 +185,13 @@ def test_a_departments_total_adds_up_each_products_own_total():
     assert (department["forecast"], department["actual"], department[STORE]) == (13.0, 15.0,
                                                                                 TOTAL)
     assert len(table) == 5
+
+
+def test_a_missing_known_ahead_value_names_its_series(backtest, chain):
+    origin = chain["date"].max() - pd.Timedelta(days=14)
+    table = chain.assign(demand=chain["demand"].where(chain["date"] <= origin))
+    table.loc[(table[STORE] == "S3") & (table["date"] > origin), "promo"] = np.nan
+    model = fit_forecaster(RIDGE, {"alpha": 1.0}, chain[chain["date"] <= origin], SPEC)
+    with pytest.raises(UserError, match="future row 2023-09-20 of series S3 has no value for "
+                                        "known-ahead column 'promo'"):
+        forecast_table(model, backtest.calibration, SPEC, table)
