@@ -74,6 +74,7 @@ MODEL_SCORES = ("rmse", "mase", "coverage_80", "series_mase_p90")
 COVERAGE_TARGET = {"coverage_80": 0.80, "coverage_95": 0.95}
 SAME_METRICS_TOLERANCE = 1e-9
 RAY_ROUNDS = 2
+QUIET_LOAD = 0.10  # others' load up to which the machine counts as quiet
 
 ProcessTable = Mapping[int, tuple[int, int, str]]  # pid -> (parent pid, resident bytes, command)
 
@@ -167,6 +168,15 @@ def better(metric: str, global_value: float, per_series_value: float) -> str:
             else (global_value, per_series_value))
     return "tie" if math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) else (
         GLOBAL if a < b else PER_SERIES)
+
+
+def load_note(shares: Sequence[float]) -> str:
+    """A sentence on the other work that shared the cores while ``shares`` were measured."""
+    most = max(shares, default=0.0)
+    if most <= QUIET_LOAD:
+        return f"The machine was otherwise quiet (others' load at most {most:.0%})."
+    return (f"Taken under load: other work took up to {most:.0%} of the cores meanwhile "
+            "(others' load), so single seconds are noisy.")
 
 
 def mib(value: float) -> str:
@@ -417,10 +427,26 @@ row added since the previous point (what a row costs beyond the processes' fixed
 requests are counted from the server's access log; others' load is the share of the cores
 busy with other work than the run and its server meanwhile (from /proc/stat).
 Growth bar (10x the series in at most {GROWTH_BAR:.0f}x the time above 1,000 series):
-{bar[verdict]}.
+{bar[verdict]}. {load_note([p["measured"].others for p in points])}
 Machine: {machine()}.
 
 {text}""")
+
+
+def models_tables(trained: Mapping[str, tuple[Measured, StepRun]]) -> tuple[str, str, str]:
+    """The scores of each series model, which wins on each, and what the per-series one costs."""
+    rows = [[kind, *(f"{run.metrics[s]:.4f}" for s in MODEL_SCORES), f"{run.seconds:.1f}",
+             f"{measured.seconds:.1f}", mib(measured.tree_bytes), f"{measured.others:.0%}"]
+            for kind, (measured, run) in trained.items()]
+    runs = {kind: run for kind, (_, run) in trained.items()}
+    wins = [[score, better(score, runs[GLOBAL].metrics[score], runs[PER_SERIES].metrics[score])]
+            for score in MODEL_SCORES]
+    cost = (f"One model per series took {runs[PER_SERIES].seconds / runs[GLOBAL].seconds:.2f}x "
+            "the global model's train run time. "
+            f"{load_note([measured.others for measured, _ in trained.values()])}")
+    return (table(("series_model", *MODEL_SCORES, "train run s", "train wall s",
+                   "tree peak MiB", "others' load"), rows),
+            table(("score", "better"), wins), cost)
 
 
 def models(sizes: Sequence[int]) -> None:
@@ -429,15 +455,8 @@ def models(sizes: Sequence[int]) -> None:
             data = prepare_chain(folder, uri, stores)
             trained = {kind: train(folder, uri, data, f"series_model={kind}")
                        for kind in (GLOBAL, PER_SERIES)}
-        rows = [[kind, *(f"{run.metrics[s]:.4f}" for s in MODEL_SCORES), f"{run.seconds:.1f}",
-                 f"{measured.seconds:.1f}", mib(measured.tree_bytes), f"{measured.others:.0%}"]
-                for kind, (measured, run) in trained.items()]
-        wins = [[score, better(score, trained[GLOBAL][1].metrics[score],
-                               trained[PER_SERIES][1].metrics[score])] for score in MODEL_SCORES]
-        text = table(("series_model", *MODEL_SCORES, "train run s", "train wall s",
-                      "tree peak MiB", "others' load"), rows)
-        verdicts = table(("score", "better"), wins)
-        print(text, verdicts, sep="\n\n")
+        text, verdicts, cost = models_tables(trained)
+        print(text, verdicts, cost, sep="\n\n")
         write_section("series-models", f"""## Many series: one global model or one per series
 
 `.venv/bin/python -m bench.series models:{stores}`: one prepared apples chain of {stores:,}
@@ -453,7 +472,9 @@ Machine: {machine()}.
 
 Better (lower score; coverage nearer its 80%):
 
-{verdicts}""")
+{verdicts}
+
+{cost}""")
 
 
 @contextmanager
@@ -480,6 +501,24 @@ def ray_cluster() -> Iterator[tuple[str, float]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def engines_tables(trained: Mapping[str, Sequence[tuple[Measured, StepRun]]]) -> tuple[str, str]:
+    """Each engine's medians against joblib's, and the same-metrics check of each round's runs."""
+    walls = {e: median([m.seconds for m, _ in runs]) for e, runs in trained.items()}
+    spans = {e: median([r.seconds for _, r in runs]) for e, runs in trained.items()}
+    load = {e: median([m.others for m, _ in runs]) for e, runs in trained.items()}
+    name, gap = max((largest_difference(a.metrics, b.metrics) for (_, a), (_, b)
+                     in zip(trained[LOCAL], trained[RAY], strict=True)), key=lambda p: p[1])
+    text = table(("engine", "train wall s", "train run s", "over joblib", "others' load"), [
+        [f"joblib, {available_cpus()} processes", f"{walls[LOCAL]:.1f}",
+         f"{spans[LOCAL]:.1f}", "1.00x", f"{load[LOCAL]:.0%}"],
+        ["Ray, 2 nodes x 1 CPU on loopback", f"{walls[RAY]:.1f}", f"{spans[RAY]:.1f}",
+         ratio_text(walls[RAY] / walls[LOCAL]), f"{load[RAY]:.0%}"]])
+    same = "yes" if gap <= SAME_METRICS_TOLERANCE else "NO"
+    return text, (f"Same metrics: {same}; of the {len(trained[LOCAL][0][1].metrics)} metrics "
+                  f"of each train run (their last values) the largest difference between the "
+                  f"engines is {gap:.3g}" + (f" ({name})." if gap else "."))
+
+
 def engines(sizes: Sequence[int]) -> None:
     for stores in sizes:
         with sqlite_store() as (folder, uri), ray_cluster() as (address, started):
@@ -492,20 +531,7 @@ def engines(sizes: Sequence[int]) -> None:
                                                  f"engine={engine}", *where, env=RAY_ENV))
                     print(f"round {round_ + 1}: {engine} {trained[engine][-1][0].seconds:.1f} s",
                           flush=True)
-        walls = {e: median([m.seconds for m, _ in runs]) for e, runs in trained.items()}
-        spans = {e: median([r.seconds for _, r in runs]) for e, runs in trained.items()}
-        name, gap = max((largest_difference(a.metrics, b.metrics) for (_, a), (_, b)
-                         in zip(trained[LOCAL], trained[RAY], strict=True)), key=lambda p: p[1])
-        count = len(trained[LOCAL][0][1].metrics)
-        load = {e: median([m.others for m, _ in runs]) for e, runs in trained.items()}
-        text = table(("engine", "train wall s", "train run s", "over joblib", "others' load"), [
-            [f"joblib, {available_cpus()} processes", f"{walls[LOCAL]:.1f}",
-             f"{spans[LOCAL]:.1f}", "1.00x", f"{load[LOCAL]:.0%}"],
-            ["Ray, 2 nodes x 1 CPU on loopback", f"{walls[RAY]:.1f}", f"{spans[RAY]:.1f}",
-             ratio_text(walls[RAY] / walls[LOCAL]), f"{load[RAY]:.0%}"]])
-        same = "yes" if gap <= SAME_METRICS_TOLERANCE else "NO"
-        check = (f"Same metrics: {same}; of the {count} metrics of each train run the largest "
-                 f"difference between the engines is {gap:.3g} ({name or 'none'}).")
+        text, check = engines_tables(trained)
         print(text, check, f"cluster started in {started:.1f} s", sep="\n")
         write_section("series-ray", f"""## Many series: a two-node Ray cluster against joblib
 
@@ -519,6 +545,7 @@ stays up, idle, during the joblib runs too). Wall s is the whole `mlflow run`, r
 run's duration; others' load as in the curve above (for Ray, its
 nodes' work counts as others': they are not the run's processes). Same 2 cores either way:
 Ray's cost is its scheduling, its object store and shipping the package to its workers.
+{load_note([m.others for m, _ in trained[LOCAL]])}
 Machine: {machine()}.
 
 {text}
@@ -555,6 +582,7 @@ def chain(sizes: Sequence[int]) -> None:
 model, engine local, default `max_parallel`: one product per core at once). Target: under
 30 minutes and 16 GiB. The step columns are the step runs' durations; products ran two at a
 time, so their sum exceeds the wall time. Peaks as in the curve above.
+{load_note([measured.others])}
 Machine: {machine()}.
 
 {summary}.

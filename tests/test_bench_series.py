@@ -12,6 +12,7 @@ from bench.series import (
     better,
     growth,
     largest_difference,
+    load_note,
     marginal,
     meets_growth_bar,
     parse_parts,
@@ -76,3 +77,8 @@ def test_lower_scores_win_and_coverage_wins_nearest_its_target():
 
 def test_marginal_is_what_each_point_adds_per_unit_over_the_previous():
     assert marginal([(10, 900.0), (100, 990.0), (1000, 1890.0)]) == [None, 1.0, 1.0]
+
+
+def test_the_load_note_says_quiet_only_when_others_took_at_most_a_tenth_of_the_cores():
+    assert load_note([0.01, 0.05]) == "The machine was otherwise quiet (others' load at most 5%)."
+    assert load_note([0.01, 0.45]).startswith("Taken under load: other work took up to 45%")
