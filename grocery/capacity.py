@@ -12,8 +12,10 @@ from pathlib import Path
 from grocery.cpus import CGROUP_ROOT
 from grocery.errors import UserError
 
-# A train step's peak memory per table row: its backtest copies, features and estimator inputs
-# (measured 0.76-0.80 KiB a row at 10^6 rows of a chain, bench/series.py; rounded up).
+# A train step's peak memory: a fixed part (its process and joblib's two workers, ~0.9 GiB)
+# and a part per table row (its backtest copies, features and estimator inputs: 0.78-0.86 KiB
+# an added row from 10^5 to 10^7 rows of a chain, docs/benchmarks.md); both rounded up.
+FIXED_BYTES = 1 << 30
 BYTES_PER_ROW = 1024
 MEMINFO = Path("/proc/meminfo")
 GIB = 1 << 30
@@ -58,11 +60,11 @@ def check_rows(rows: int, what: str, at_once: int = 1, free: int | None = None) 
     """A UserError when ``at_once`` tables of ``rows`` rows (``what``: how the user asked for
     them) would not fit in ``free`` bytes (default: ``free_memory()``), saying how many fit."""
     free = free_memory() if free is None else free
-    if free is None or rows * at_once * BYTES_PER_ROW <= free:
+    need = FIXED_BYTES + rows * BYTES_PER_ROW
+    if free is None or need * at_once <= free:
         return
-    fits = free // (BYTES_PER_ROW * at_once)
+    fits = max(free // at_once - FIXED_BYTES, 0) // BYTES_PER_ROW
     parallel = f" with {at_once} products at once (-P max_parallel)" if at_once > 1 else ""
-    raise UserError(f"{what} is {rows:,} rows: training takes about "
-                    f"{rows * BYTES_PER_ROW / GIB:.1f} GiB a product and this machine has "
-                    f"{free / GIB:.1f} GiB free; it can take about {fits:,} rows a "
-                    f"product{parallel}")
+    raise UserError(f"{what} is {rows:,} rows: training takes about {need / GIB:.1f} GiB a "
+                    f"product and this machine has {free / GIB:.1f} GiB free; it can take about "
+                    f"{fits:,} rows a product{parallel}")

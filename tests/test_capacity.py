@@ -8,6 +8,7 @@ import pytest
 
 from grocery.capacity import (
     BYTES_PER_ROW,
+    FIXED_BYTES,
     GIB,
     cgroup_room,
     check_rows,
@@ -30,14 +31,16 @@ def test_the_available_memory_is_read_from_meminfo_and_capped_by_the_cgroup():
 
 
 def test_a_table_that_fits_passes_and_one_that_does_not_says_how_many_rows_fit():
-    check_rows(1000, "small", free=1000 * BYTES_PER_ROW)
+    check_rows(1000, "small", free=FIXED_BYTES + 1000 * BYTES_PER_ROW)
     with pytest.raises(UserError) as error:
         check_rows(3_000_000, "stores=3000 x rows=1000", free=2 * GIB)
     message = str(error.value)
     assert "\n" not in message and "stores=3000 x rows=1000 is 3,000,000 rows" in message
-    assert f"it can take about {2 * GIB // BYTES_PER_ROW:,} rows a product" in message
+    # What fits: the memory left after the step's fixed part, a row's worth at a time.
+    assert f"it can take about {(2 * GIB - FIXED_BYTES) // BYTES_PER_ROW:,} rows" in message
     with pytest.raises(UserError, match="with 2 products at once"):
-        check_rows(1_500_000, "x", at_once=2, free=2 * GIB)
+        check_rows(600_000, "x", at_once=2, free=2 * GIB)
+    check_rows(600_000, "x", at_once=1, free=2 * GIB)
 
 
 def test_main_refuses_a_chain_no_machine_holds_before_any_run():
