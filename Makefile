@@ -37,7 +37,7 @@ run: $(VENV)/.installed
 # Chromium (the UI test). Both come from Debian's packages when missing.
 test: $(VENV)/.installed-test postgresql chromium
 	ruff check .
-	pytest -n 2 --dist loadfile
+	pytest -n 2 --dist loadfile --durations=25
 
 # The fast tests alone: every tests/test_<module>.py, none of the end-to-end tests/*_e2e.py.
 test-fast: $(VENV)/.installed-test
