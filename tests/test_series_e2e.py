@@ -22,6 +22,10 @@ from grocery.names import (
 from tests.conftest import SHORT, Store, new_store, succeeded
 from tests.ray_cluster import ray_cluster  # noqa: F401 (a fixture)
 
+# The fewest days a backtest of two origins takes (two seasons and two weeks before the first
+# origin, then two horizons): the request count's claim is about the number of series.
+FEW_DAYS = {"rows": 100, "folds": 2}
+
 
 def step_runs(store: Store, experiment: str) -> dict[str, list]:
     """The finished runs of one experiment, by their step tag."""
@@ -41,7 +45,7 @@ def test_a_thousand_stores_are_one_run_per_step_and_as_many_requests_as_ten(tmp_
         counts = {}
         for product, stores in (("apples", 10), ("carrots", 1000)):
             before = len(server.requests())
-            succeeded(store.mlflow_run(product=product, stores=stores, **SHORT))
+            succeeded(store.mlflow_run(product=product, stores=stores, **FEW_DAYS))
             counts[stores] = len(server.requests()) - before
         runs = step_runs(store, "Carrot_Models")
         assert {step: len(found) for step, found in runs.items()} == {
@@ -65,9 +69,17 @@ def test_a_thousand_stores_are_one_run_per_step_and_as_many_requests_as_ten(tmp_
 
 def test_a_two_node_ray_cluster_scores_a_chain_as_joblib_does(tmp_path, ray_cluster):  # noqa: F811
     store = new_store(tmp_path / "store")
-    chain = {"product": "cherries", "stores": 200, "series_model": PER_SERIES, **SHORT}
-    succeeded(store.mlflow_run(engine="ray", ray_address=ray_cluster.address, **chain))
-    succeeded(store.mlflow_run(engine="local", use_cache="false", **chain))
+    exp = ("--experiment-name", "Cherry_Models")
+    store.client.create_experiment("Cherry_Models")
+    succeeded(store.mlflow_run(*exp, entry_point="prepare", product="cherries", stores=200,
+                               **SHORT))
+    (prepare,) = step_runs(store, "Cherry_Models")["prepare"]
+    data = f"runs:/{prepare.info.run_id}/data"
+    # The same train step on the same 200 series, its chunks on the cluster, then on joblib.
+    succeeded(store.mlflow_run(*exp, entry_point="train", data=data, series_model=PER_SERIES,
+                               engine="ray", ray_address=ray_cluster.address))
+    succeeded(store.mlflow_run(*exp, entry_point="train", data=data, series_model=PER_SERIES,
+                               engine="local"))
     trains = sorted(step_runs(store, "Cherry_Models")[TRAIN], key=lambda r: r.info.start_time)
     assert [run.data.params["engine"] for run in trains] == ["ray", "local"]
     assert all(run.data.tags[TAG_SERIES_MODEL] == PER_SERIES for run in trains)
