@@ -36,7 +36,7 @@ from grocery.names import (
     TAG_EXPERIMENT_SCHEMA_DIGEST,
 )
 from grocery.own_data import read_own_table
-from grocery.roles import parse_known_ahead
+from grocery.roles import parse_columns
 from grocery.tracking import artifact_location, ensure_experiment
 
 # MLflow keeps tag values up to this length; the digest decides, the text is for people.
@@ -197,6 +197,6 @@ def input_schema(args: argparse.Namespace) -> tuple[list[list[str]], str | None]
         return synthetic_schema(int(args.stores)), None
     table = read_own_table(args.data, args.target, args.date_column,
                            float(args.validation_fraction), args.split, int(args.horizon),
-                           int(args.folds), parse_known_ahead(args.known_ahead),
-                           parse_known_ahead(args.series))
+                           int(args.folds), parse_columns(args.known_ahead),
+                           parse_columns(args.series))
     return data_schema(table, args.target, args.date_column), content_digest(table)

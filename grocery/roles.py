@@ -32,7 +32,7 @@ class ColumnRoles:
     target_lags: tuple[tuple[str, int], ...]
 
 
-def parse_known_ahead(text: str) -> tuple[str, ...]:
+def parse_columns(text: str) -> tuple[str, ...]:
     """Column names from a comma-separated parameter (spaces stripped; empty gives none)."""
     return tuple(name.strip() for name in text.split(",") if name.strip())
 

@@ -21,7 +21,7 @@ from grocery.errors import exit_on_user_error
 from grocery.experiments import data_schema
 from grocery.names import PREPARE, TAG_DATA_DIGEST
 from grocery.own_data import forecast_task, known_product, prepared_product, split_own_table
-from grocery.roles import parse_known_ahead
+from grocery.roles import parse_columns
 from grocery.tracking import log_record, run_location, step_run
 
 
@@ -44,14 +44,14 @@ def main() -> None:
         product = prepared_product(config, args.product, args.data, args.department,
                                    args.target, args.date_column, args.known_ahead)
         mlflow.set_tags(prepared.source_tags(product, args.data, args.target, args.date_column))
-        known_ahead = (parse_known_ahead(args.known_ahead) if args.data
+        known_ahead = (parse_columns(args.known_ahead) if args.data
                        else config.synthetic_known_ahead)
         holdout = args.folds * args.horizon if args.split == "time" else None
         if not args.data:
             check_rows(args.rows * args.stores, f"stores={args.stores} x rows={args.rows}")
         sales = (split_own_table(args.data, args.target, args.date_column,
                                  args.validation_fraction, args.split, args.horizon, args.folds,
-                                 known_ahead, parse_known_ahead(args.series)) if args.data else
+                                 known_ahead, parse_columns(args.series)) if args.data else
                  split_synthetic_sales(config.generators[product.name], args.rows, args.end_date,
                                        args.seed, args.validation_fraction, args.split, holdout,
                                        args.stores))

@@ -9,7 +9,7 @@ import pytest
 from grocery.config import load_config
 from grocery.dataset import STORE, simulate_sales
 from grocery.errors import UserError
-from grocery.roles import column_roles, detect_target_lags, parse_known_ahead
+from grocery.roles import column_roles, detect_target_lags, parse_columns
 
 KNOWN_AHEAD = "price_per_kg, promo, holiday, weekend"
 
@@ -25,15 +25,15 @@ def refused(call, message: str) -> None:
     assert str(error.value) == message
 
 
-def test_parse_known_ahead():
-    assert parse_known_ahead(" price_per_kg,promo , holiday,") == (
+def test_parse_columns():
+    assert parse_columns(" price_per_kg,promo , holiday,") == (
         "price_per_kg", "promo", "holiday")
-    assert parse_known_ahead("") == ()
-    assert parse_known_ahead("  ") == ()
+    assert parse_columns("") == ()
+    assert parse_columns("  ") == ()
 
 
 def test_the_catalog_data_roles(milk):
-    roles = column_roles(milk, "demand", "date", parse_known_ahead(KNOWN_AHEAD), max_lag=28)
+    roles = column_roles(milk, "demand", "date", parse_columns(KNOWN_AHEAD), max_lag=28)
     assert set(roles.known_ahead) == {"price_per_kg", "promo", "holiday", "weekend"}
     assert roles.observed == ("average_temperature", "rainfall")
     assert roles.target_lags == (("previous_days_demand", 1),)
@@ -103,7 +103,7 @@ def chain() -> pd.DataFrame:
 
 
 def test_series_keys_are_no_feature_and_lags_are_found_within_a_series(chain):
-    roles = column_roles(chain, "demand", "date", parse_known_ahead(KNOWN_AHEAD), max_lag=7,
+    roles = column_roles(chain, "demand", "date", parse_columns(KNOWN_AHEAD), max_lag=7,
                          series=(STORE,))
     assert STORE not in (*roles.known_ahead, *roles.observed)
     assert roles.observed == ("average_temperature", "rainfall")
