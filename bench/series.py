@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,17 +50,7 @@ from grocery.names import (
     TRAIN,
 )
 from scripts.services import TrackingServer
-from tests.ray_cluster import (
-    HEAD_IP,
-    RAY_ENV,
-    SECOND_IP,
-    answers,
-    free_port,
-    start_node,
-    stop,
-    wait_for_nodes,
-    wait_until,
-)
+from tests.ray_cluster import RAY_ENV, two_nodes
 
 BIN = Path(sys.executable).parent
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -477,30 +466,6 @@ Better (lower score; coverage nearer its 80%):
 {cost}""")
 
 
-@contextmanager
-def ray_cluster() -> Iterator[tuple[str, float]]:
-    """Two Ray nodes of one CPU each on loopback, started as tests/ray_cluster.py starts them:
-    the cluster's address and the seconds it took to start."""
-    folder = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))
-    saved = {key: os.environ.get(key) for key in RAY_ENV}
-    os.environ.update(RAY_ENV)
-    nodes, began, port = [], time.monotonic(), free_port(HEAD_IP)
-    address = f"{HEAD_IP}:{port}"
-    try:
-        nodes.append(start_node(folder, "head", "--head", "--node-ip-address", HEAD_IP,
-                                "--port", str(port), "--include-dashboard=false"))
-        wait_until(lambda: answers(HEAD_IP, port), "its head node up", nodes, folder)
-        nodes.append(start_node(folder, "second", "--address", address,
-                                "--node-ip-address", SECOND_IP))
-        wait_for_nodes(address, 2, nodes, folder)
-        yield address, time.monotonic() - began
-    finally:
-        stop(nodes)
-        for key, value in saved.items():
-            os.environ.pop(key) if value is None else os.environ.update({key: value})
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def engines_tables(trained: Mapping[str, Sequence[tuple[Measured, StepRun]]]) -> tuple[str, str]:
     """Each engine's medians against joblib's, and the same-metrics check of each round's runs."""
     walls = {e: median([m.seconds for m, _ in runs]) for e, runs in trained.items()}
@@ -521,12 +486,13 @@ def engines_tables(trained: Mapping[str, Sequence[tuple[Measured, StepRun]]]) ->
 
 def engines(sizes: Sequence[int]) -> None:
     for stores in sizes:
-        with sqlite_store() as (folder, uri), ray_cluster() as (address, started):
+        with sqlite_store() as (folder, uri), two_nodes() as cluster:
+            started = cluster.start_seconds
             data = prepare_chain(folder, uri, stores)
             trained: dict[str, list[tuple[Measured, StepRun]]] = {LOCAL: [], RAY: []}
             for round_ in range(RAY_ROUNDS):
                 for engine in (LOCAL, RAY):
-                    where = [f"ray_address={address}"] if engine == RAY else []
+                    where = [f"ray_address={cluster.address}"] if engine == RAY else []
                     trained[engine].append(train(folder, uri, data, f"series_model={PER_SERIES}",
                                                  f"engine={engine}", *where, env=RAY_ENV))
                     print(f"round {round_ + 1}: {engine} {trained[engine][-1][0].seconds:.1f} s",

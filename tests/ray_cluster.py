@@ -23,6 +23,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,9 +104,10 @@ def stop(nodes: list[subprocess.Popen]) -> None:
         node.wait(timeout=30)
 
 
-@pytest.fixture(scope="session")
-def ray_cluster() -> Iterator[RayCluster]:
-    """Two Ray nodes on loopback for the whole session, one CPU each."""
+@contextmanager
+def two_nodes() -> Iterator[RayCluster]:
+    """Two Ray nodes of one CPU each on loopback, stopped (and the environment restored) on
+    the way out: the tests' fixture and the many-series benchmark start it so."""
     # Short: Ray's socket paths under the temp folder must stay under 108 characters.
     folder = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))
     settings, nodes = pytest.MonkeyPatch(), []
@@ -125,3 +127,10 @@ def ray_cluster() -> Iterator[RayCluster]:
         stop(nodes)
         settings.undo()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[RayCluster]:
+    """Two Ray nodes on loopback for the whole session, one CPU each."""
+    with two_nodes() as cluster:
+        yield cluster
