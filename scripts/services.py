@@ -98,7 +98,11 @@ class TrackingServer:
                 "--artifacts-destination", str(self.artifacts)]
 
     def environment(self) -> dict[str, str]:
-        return {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+        # No job runner: it serves MLflow's GenAI jobs, which the project has none of, and its
+        # queue consumers (a Python process each) took 16 of a start's 21 CPU seconds here and
+        # doubled the time to ready (11.2 s against 5.0 s).
+        return {**{k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")},
+                "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
 
     def start(self) -> TrackingServer:
         self.process = start(self.command(), self.log, self.folder, self.environment())
