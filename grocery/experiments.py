@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
+from mlflow.entities import Experiment
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
 from mlflow.tracking import MlflowClient
@@ -37,7 +38,7 @@ from grocery.names import (
 )
 from grocery.own_data import read_own_table
 from grocery.roles import parse_columns
-from grocery.tracking import artifact_location, ensure_experiment
+from grocery.tracking import adopt_experiment, artifact_location
 
 # MLflow keeps tag values up to this length; the digest decides, the text is for people.
 _MAX_TAG = 5000
@@ -86,6 +87,11 @@ class ExperimentChoice:
     name: str
     tags: dict[str, str]
     reason: str
+    created: bool = False  # by this pipeline, just now: it holds no run yet
+
+
+# Why a run went to its product's own experiment (the rule moved nothing).
+OWN_EXPERIMENT = "the product's own experiment"
 
 
 def _holds(tags: dict[str, str] | None) -> tuple[str, str] | None:
@@ -141,28 +147,58 @@ def route_run(client: MlflowClient, catalog: Config, product: Product,
 
     Creating a fresh experiment is the claim: names are unique, so of two pipelines racing for
     one, the other's creation fails and it chooses again, now seeing what the winner holds.
+    Each name is looked up once per round (a server shared by many pipelines counts requests).
     """
+    found: dict[str, Experiment | None] = {}
+
+    def lookup(name: str) -> Experiment | None:
+        if name not in found:
+            found[name] = client.get_experiment_by_name(name)
+        return found[name]
+
     def tags_of(name: str) -> dict[str, str] | None:
-        found = client.get_experiment_by_name(name)
-        return None if found is None else dict(found.tags)
+        experiment = lookup(name)
+        return None if experiment is None else dict(experiment.tags)
 
     for _ in range(_CLAIM_ROUNDS):
+        found.clear()  # a new round sees what other pipelines created meanwhile
         choice = choose_experiment(product.experiment, schema, family, tags_of)
         tags = rule_tags(choice, product)
-        existing = tags_of(choice.name)
+        existing = lookup(choice.name)
         if existing is None:
-            if not create_claimed(client, catalog, product, choice.name, tags):
-                continue
-        elif _holds(existing) not in (None, _holds(tags)):
-            continue  # another pipeline claimed it since it was chosen: choose again
-        experiment_id = ensure_experiment(client, catalog,
-                                          dataclasses.replace(product, experiment=choice.name))
-        if _holds(tags_of(choice.name)) is None:  # made by hand, without the rule's tags
-            for key, value in tags.items():
-                client.set_experiment_tag(experiment_id, key, value)
-        return experiment_id, choice
+            created = create_claimed(client, catalog, product, choice.name, tags)
+            if created is not None:
+                return created, dataclasses.replace(choice, created=True)
+        elif _holds(existing.tags) in (None, _holds(tags)):
+            experiment_id = adopt_experiment(client, catalog, product, existing)
+            if _holds(existing.tags) is None:  # made by hand, without the rule's tags
+                for key, value in tags.items():
+                    client.set_experiment_tag(experiment_id, key, value)
+            return experiment_id, choice
+        # else another pipeline claimed it since it was chosen: choose again
     raise RuntimeError(f"no experiment for {product.name} after {_CLAIM_ROUNDS} rounds of "
                        "other pipelines creating them")
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where one product's pipeline runs: its experiment's id and name, why the experiment rule
+    chose it, and whether this pipeline just created it (a new experiment holds nothing to
+    reuse, so the step cache is not asked)."""
+
+    experiment_id: str
+    experiment: str
+    reason: str = OWN_EXPERIMENT
+    new: bool = False
+
+
+def route_for(client: MlflowClient, catalog: Config, product: Product,
+              schema: list[list[str]], family: str) -> Route:
+    """``route_run``'s experiment as a pipeline's route, with why the rule chose it (as the
+    experiment's tag records it)."""
+    experiment_id, choice = route_run(client, catalog, product, schema, family)
+    reason = rule_tags(choice, product).get(TAG_EXPERIMENT_REASON, OWN_EXPERIMENT)
+    return Route(experiment_id, choice.name, reason, choice.created)
 
 
 def rule_tags(choice: ExperimentChoice, product: Product) -> dict[str, str]:
@@ -173,17 +209,16 @@ def rule_tags(choice: ExperimentChoice, product: Product) -> dict[str, str]:
 
 
 def create_claimed(client: MlflowClient, catalog: Config, product: Product, name: str,
-                   tags: dict[str, str]) -> bool:
+                   tags: dict[str, str]) -> str | None:
     """Create experiment ``name`` holding the product's tags and the rule's ``tags`` at once;
-    False when another pipeline created it first."""
+    its id, or None when another pipeline created it first."""
     try:
-        client.create_experiment(name, artifact_location=artifact_location(name),
-                                 tags={**catalog.experiment_tags(product), **tags})
+        return client.create_experiment(name, artifact_location=artifact_location(name),
+                                        tags={**catalog.experiment_tags(product), **tags})
     except MlflowException as error:
         if error.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
             raise
-        return False
-    return True
+        return None
 
 
 def input_schema(args: argparse.Namespace) -> tuple[list[list[str]], str | None]:

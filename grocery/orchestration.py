@@ -23,6 +23,7 @@ from grocery.cache import cache_key, find_cached, remember
 from grocery.config import PROJECT_DIR, Product
 from grocery.console import text_table
 from grocery.errors import lost_connection, print_traceback
+from grocery.experiments import Route
 from grocery.liveness import process_gone, process_identity
 from grocery.names import (
     PIPELINE,
@@ -55,7 +56,6 @@ RUNNING = RunStatus.to_string(RunStatus.RUNNING)
 STEP_LOST_SERVER = 3  # a step's exit status when it lost the tracking server (grocery/errors.py)
 _SERVER_LOST = threading.Event()  # set once this process knows the tracking server is gone
 LOST = "LOST"  # a product's status when the tracking server went away mid-pipeline
-OWN_EXPERIMENT = "the product's own experiment"  # the reason when the rule moved nothing
 
 
 @dataclass
@@ -129,54 +129,52 @@ def run_step(step: str, parameters: dict[str, str], product: Product, experiment
     return submitted.run_id
 
 
-def run_steps(product: Product, experiment_id: str, settings: PipelineSettings) -> None:
+def run_steps(product: Product, route: Route, settings: PipelineSettings,
+              record: dict[str, str]) -> dict[str, float]:
     """prepare -> train -> register under this thread's parent run, each step reused from the
-    cache when a finished run did the same work; each recorded on the parent run (in one
-    request at the end, or when a step fails: what the steps so far did)."""
+    cache when a finished run did the same work; what each did goes into ``record`` (the
+    parent's tags); the train run's metrics are returned."""
     client = MlflowClient()
-    parent_id = mlflow.active_run().info.run_id
-    record: dict[str, str] = {}
 
-    def step(name: str, params: dict[str, str], key_params: dict, upstream: str | None) -> Run:
+    def step(name: str, params: dict[str, str], key_params: dict, upstream: str | None,
+             look: bool = True) -> Run:
         key = cache_key(name, key_params, upstream)
-        run = find_cached(client, experiment_id, name, key) if settings.use_cache else None
+        run = (find_cached(client, route.experiment_id, name, key)
+               if look and settings.use_cache and not route.new else None)
         cached = run is not None
         if cached:  # a step that runs prints its own line
             print(f"{product.name} {name}: run {run.info.run_id} reused "
                   f"({run_location(run)})", flush=True)
         else:
-            run_id = run_step(name, params, product, experiment_id, settings.env_manager)
+            run_id = run_step(name, params, product, route.experiment_id, settings.env_manager)
             run = remember(client, name, run_id, key)
         record.update({step_run_tag(name): run.info.run_id,
                        step_cached_tag(name): str(cached).lower()})
         return run
 
-    try:
-        prepare_params = {PRODUCT_PARAM: product.name, **settings.prepare_params}
-        prepare = step(PREPARE, prepare_params, prepare_params, settings.data_digest)
-        train = step(TRAIN, {"data": prepared_uri(prepare.info.run_id), **settings.train_params},
-                     settings.train_resolved, prepare.data.tags[TAG_CACHE_OUTPUT])
-        register = step(REGISTER, {"train_run_id": train.info.run_id}, {},
-                        train.data.tags[TAG_CACHE_OUTPUT])
-    except StepFailed:
-        log_record(parent_id, tags=record)
-        raise
-    log_record(parent_id, train.data.metrics, tags={
-        **record, TAG_REGISTERED_MODEL: product.registered_model,
-        TAG_MODEL_VERSION: register.data.tags[TAG_MODEL_VERSION],
-        TAG_ALIAS: register.data.tags[TAG_ALIAS]})
+    prepare_params = {PRODUCT_PARAM: product.name, **settings.prepare_params}
+    prepare = step(PREPARE, prepare_params, prepare_params, settings.data_digest)
+    train = step(TRAIN, {"data": prepared_uri(prepare.info.run_id), **settings.train_params},
+                 settings.train_resolved, prepare.data.tags[TAG_CACHE_OUTPUT])
+    # A register run is keyed by its train run's work: a train run made just now has none.
+    register = step(REGISTER, {"train_run_id": train.info.run_id}, {},
+                    train.data.tags[TAG_CACHE_OUTPUT],
+                    look=record[step_cached_tag(TRAIN)] == "true")
+    record.update({TAG_REGISTERED_MODEL: product.registered_model,
+                   TAG_MODEL_VERSION: register.data.tags[TAG_MODEL_VERSION],
+                   TAG_ALIAS: register.data.tags[TAG_ALIAS]})
+    return dict(train.data.metrics)
 
 
-def run_pipeline(product: Product, experiment_id: str, settings: PipelineSettings,
+def run_pipeline(product: Product, route: Route, settings: PipelineSettings,
                  parent_run_id: str | None = None,
                  launcher_run_id: str | None = None) -> ProductResult:
     """One product's pipeline in this thread, under run ``parent_run_id`` or a new parent run
-    in ``experiment_id``, which is named on the launcher run. A lost tracking server ends it
-    with one line (the step's own, or this one) and nothing more recorded: a later pipeline
+    in the route's experiment, which is named on the launcher run. A lost tracking server ends
+    it with one line (the step's own, or this one) and nothing more recorded: a later pipeline
     ends the runs it left RUNNING (``end_dead_runs``)."""
     try:
-        return pipeline_in_parent(product, experiment_id, settings, parent_run_id,
-                                  launcher_run_id)
+        return pipeline_in_parent(product, route, settings, parent_run_id, launcher_run_id)
     except Exception as error:
         if lost_connection(error) is None:
             raise
@@ -187,27 +185,31 @@ def run_pipeline(product: Product, experiment_id: str, settings: PipelineSetting
         return ProductResult(product=product, parent_run_id=parent_run_id, status=LOST)
 
 
-def pipeline_in_parent(product: Product, experiment_id: str, settings: PipelineSettings,
+def pipeline_in_parent(product: Product, route: Route, settings: PipelineSettings,
                        parent_run_id: str | None, launcher_run_id: str | None) -> ProductResult:
-    """``run_pipeline``'s work: the parent run, its steps, the product's result."""
+    """``run_pipeline``'s work: the parent run, its steps, the product's result (from what the
+    steps returned: nothing is read back)."""
     client = MlflowClient()
-    experiment = client.get_experiment(experiment_id)
     # The parent run starts with its tags (one request), its process among them, so a rerun
     # can tell when it was left behind.
     tags = {TAG_PROCESS: process_identity(), TAG_PRODUCT: product.name, TAG_STEP: PIPELINE,
-            **provenance_tags("main"), TAG_EXPERIMENT_CHOSEN: experiment.name,
-            TAG_EXPERIMENT_REASON: experiment.tags.get(TAG_EXPERIMENT_REASON, OWN_EXPERIMENT)}
+            **provenance_tags("main"), TAG_EXPERIMENT_CHOSEN: route.experiment,
+            TAG_EXPERIMENT_REASON: route.reason}
+    record: dict[str, str] = {}
+    metrics: dict[str, float] = {}
     with mlflow.start_run(run_id=parent_run_id,
-                          experiment_id=None if parent_run_id else experiment_id,
+                          experiment_id=None if parent_run_id else route.experiment_id,
                           run_name=None if parent_run_id else run_name(product.name, PIPELINE),
                           tags=tags) as parent:
         if launcher_run_id and launcher_run_id != parent.info.run_id:
-            client.set_tag(launcher_run_id, pipeline_tag(product.name), parent.info.run_id)
-        print(f"{product.name} {PIPELINE}: run {parent.info.run_id} in {experiment.name} "
+            # The launcher's process goes with it, so a rerun can end it if this one dies.
+            log_record(launcher_run_id, tags={pipeline_tag(product.name): parent.info.run_id,
+                                              TAG_PROCESS: tags[TAG_PROCESS]})
+        print(f"{product.name} {PIPELINE}: run {parent.info.run_id} in {route.experiment} "
               f"({run_location(parent)}), env manager {settings.env_manager}", flush=True)
         error = None
         try:
-            run_steps(product, experiment_id, settings)
+            metrics = run_steps(product, route, settings, record)
         except StepFailed as failure:
             error = str(failure)
             print(f"error: {error}", file=sys.stderr, flush=True)
@@ -217,19 +219,17 @@ def pipeline_in_parent(product: Product, experiment_id: str, settings: PipelineS
                 raise
             error = f"{product.name} {PIPELINE} failed: {bug!r}"
             print_traceback(bug)
+        if error is None:
+            log_record(parent.info.run_id, metrics, tags=record)
+        elif record:
+            log_record(parent.info.run_id, tags=record)  # what the steps so far did
     if error is not None:
         fail_run(client, parent.info.run_id, error)
-    return result_of(product, client.get_run(parent.info.run_id))
-
-
-def result_of(product: Product, parent: Run) -> ProductResult:
-    """A product's outcome, read back from its parent run."""
-    tags = parent.data.tags
     return ProductResult(product=product, parent_run_id=parent.info.run_id,
-                         status=parent.info.status, metrics=dict(parent.data.metrics),
-                         model_version=tags.get(TAG_MODEL_VERSION), alias=tags.get(TAG_ALIAS),
-                         experiment=tags.get(TAG_EXPERIMENT_CHOSEN),
-                         train_run_id=tags.get(step_run_tag(TRAIN)))
+                         status=FINISHED if error is None else FAILED, metrics=metrics,
+                         model_version=record.get(TAG_MODEL_VERSION),
+                         alias=record.get(TAG_ALIAS), experiment=route.experiment,
+                         train_run_id=record.get(step_run_tag(TRAIN)))
 
 
 def end_dead_runs(client: MlflowClient, experiment_ids: list[str]) -> list[str]:
@@ -251,37 +251,37 @@ def end_dead_runs(client: MlflowClient, experiment_ids: list[str]) -> list[str]:
     return ended
 
 
-def start_fan_out(client: MlflowClient, routes: list[tuple[Product, str]],
-                  launcher_run_id: str | None) -> None:
-    """Mark the launcher run as this process's, and end the runs earlier pipelines of these
-    experiments left RUNNING when their process died."""
-    experiments = [experiment_id for _, experiment_id in routes]
-    if launcher_run_id:
-        client.set_tag(launcher_run_id, TAG_PROCESS, process_identity())
-        experiments.append(client.get_run(launcher_run_id).info.experiment_id)
+def start_fan_out(client: MlflowClient, routes: list[tuple[Product, Route]],
+                  launcher: Run | None) -> None:
+    """End the runs earlier pipelines of these experiments (and the launcher's) left RUNNING
+    when their process died."""
+    experiments = [route.experiment_id for _, route in routes]
+    if launcher is not None:
+        experiments.append(launcher.info.experiment_id)
     ended = end_dead_runs(client, experiments)
     if ended:
         print(f"note: ended FAILED {len(ended)} runs left RUNNING by pipelines whose process is "
               "gone (see their grocery.error tag)", file=sys.stderr, flush=True)
 
 
-def adopted_parent(routes: list[tuple[Product, str]], launcher_run_id: str | None) -> str | None:
+def adopted_parent(routes: list[tuple[Product, Route]], launcher: Run | None) -> str | None:
     """The launcher run, when it is a single product's parent: it already sits in that product's
     experiment (`mlflow run --experiment-name Apple_Models -P product=apples`)."""
-    if launcher_run_id is None or len(routes) != 1:
+    if launcher is None or len(routes) != 1:
         return None
-    launcher = MlflowClient().get_run(launcher_run_id)
-    return launcher_run_id if launcher.info.experiment_id == routes[0][1] else None
+    return (launcher.info.run_id
+            if launcher.info.experiment_id == routes[0][1].experiment_id else None)
 
 
-def run_products(routes: list[tuple[Product, str]], settings: PipelineSettings,
-                 max_parallel: int, launcher_run_id: str | None) -> list[ProductResult]:
-    """Each (product, experiment id) pipeline, ``max_parallel`` at once; one failing product
-    stops no other."""
-    parent_run_id = adopted_parent(routes, launcher_run_id)
+def run_products(routes: list[tuple[Product, Route]], settings: PipelineSettings,
+                 max_parallel: int, launcher: Run | None) -> list[ProductResult]:
+    """Each (product, route) pipeline, ``max_parallel`` at once; one failing product stops no
+    other."""
+    parent_run_id = adopted_parent(routes, launcher)
+    launcher_run_id = launcher.info.run_id if launcher else None
     with ThreadPoolExecutor(max_workers=max_parallel) as pool:
-        futures = [pool.submit(run_pipeline, product, experiment_id, settings, parent_run_id,
-                               launcher_run_id) for product, experiment_id in routes]
+        futures = [pool.submit(run_pipeline, product, route, settings, parent_run_id,
+                               launcher_run_id) for product, route in routes]
         return [future.result() for future in futures]
 
 

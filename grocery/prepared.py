@@ -7,8 +7,10 @@ run, so older runs still load.
 
 from __future__ import annotations
 
+import functools
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ from grocery.names import (
 )
 from grocery.own_data import data_name
 from grocery.roles import ColumnRoles
+from grocery.tracking import artifact_uri_of, log_folder
 
 DATA_DIR = "data"
 TRAIN_FILE = "train.parquet"
@@ -165,6 +168,21 @@ def prepared_uri(prepare_run_id: str) -> str:
     return f"runs:/{prepare_run_id}/{DATA_DIR}"
 
 
+# A prepare run's whole table and its record, read when first called (``prepared_table``).
+PreparedTable = Callable[[], tuple[pd.DataFrame, "PreparedData"]]
+
+
+def prepared_table(uri: str) -> PreparedTable:
+    """The prepared data at ``uri`` as one table with its record, downloaded on the first call
+    and kept: a registration whose gate refits nothing never reads it."""
+    @functools.cache
+    def read() -> tuple[pd.DataFrame, PreparedData]:
+        train, validation, prepared = load_prepared(uri)
+        return full_table(train, validation, prepared), prepared
+
+    return read
+
+
 def log_prepared(train: pd.DataFrame, validation: pd.DataFrame, prepared: PreparedData) -> str:
     """Write train, validation and ``prepare.json`` under the active run's ``data/``; return the
     folder's URI."""
@@ -173,14 +191,16 @@ def log_prepared(train: pd.DataFrame, validation: pd.DataFrame, prepared: Prepar
         train.to_parquet(folder / TRAIN_FILE, index=False)
         validation.to_parquet(folder / VALIDATION_FILE, index=False)
         (folder / META_FILE).write_text(prepared.to_json())
-        mlflow.log_artifacts(tmp, DATA_DIR)
-    return prepared_uri(mlflow.active_run().info.run_id)
+        run = mlflow.active_run()
+        log_folder(run, tmp, DATA_DIR)
+    return prepared_uri(run.info.run_id)
 
 
 def load_prepared(uri: str) -> tuple[pd.DataFrame, pd.DataFrame, PreparedData]:
     """Read back what ``log_prepared`` wrote, from a ``runs:/`` or artifact URI."""
     try:
-        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
+        local = Path(mlflow.artifacts.download_artifacts(
+            artifact_uri=artifact_uri_of(MlflowClient(), uri)))
     except (MlflowException, OSError) as error:
         raise UserError(f"cannot read prepared data at {uri!r}: {error}") from None
     missing = [f for f in (TRAIN_FILE, VALIDATION_FILE, META_FILE) if not (local / f).exists()]
@@ -209,13 +229,13 @@ def datasets(train: pd.DataFrame, validation: pd.DataFrame, prepared: PreparedDa
                            prepared.data_digest, folder)}
     return {context: mlflow.data.from_pandas(
                 frame, source=RunArtifactDatasetSource(uri), targets=prepared.target,
-                name=dataset_name(prepared, context), digest=digest)
+                name=dataset_name(prepared.product, context), digest=digest)
             for context, (frame, digest, uri) in frames.items() if context in contexts}
 
 
-def dataset_name(prepared: PreparedData, context: str) -> str:
-    """The name of a prepared dataset in ``context``, e.g. ``apples-backtest``."""
-    return f"{prepared.product}-{DATASET_NAMES[context]}"
+def dataset_name(product: str, context: str) -> str:
+    """The name of a product's prepared dataset in ``context``, e.g. ``apples-backtest``."""
+    return f"{product}-{DATASET_NAMES[context]}"
 
 
 def log_datasets(run_id: str, logged: dict[str, PandasDataset]) -> None:

@@ -24,6 +24,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import (
     INVALID_PARAMETER_VALUE,
+    RESOURCE_ALREADY_EXISTS,
     RESOURCE_DOES_NOT_EXIST,
     ErrorCode,
 )
@@ -80,6 +81,7 @@ from grocery.prepared import (
     EVALUATION,
     SYNTHETIC,
     PreparedData,
+    PreparedTable,
     dataset_name,
     full_table,
     load_prepared,
@@ -268,25 +270,24 @@ def finished_train_run(client: MlflowClient, run_id: str) -> Run:
 
 
 def ensure_registered_model(client: MlflowClient, config: Config, product: Product) -> str:
-    """The product's registered model name, created with a description and tags on first use."""
+    """The product's registered model name, created with a description and tags on first use
+    (created outright: the registry refuses a name it holds, which is the one answer needed)."""
     name = product.registered_model
     try:
-        client.get_registered_model(name)
-    except MlflowException:
-        try:
-            client.create_registered_model(
-                name,
-                tags={TAG_PRODUCT: product.name, TAG_DEPARTMENT: product.department,
-                      TAG_PROJECT: config.project},
-                description=(
-                    f"Daily demand forecast for {product.name} ({product.department}), "
-                    f"{config.project}. Versions are registered by the pipeline's `register` "
-                    f"step; `@{ALIAS_CHAMPION}` moves to a version that passes the champion gate "
-                    "(catalog.yaml)."
-                ),
-            )
-        except MlflowException:
-            client.get_registered_model(name)  # created meanwhile by another pipeline
+        client.create_registered_model(
+            name,
+            tags={TAG_PRODUCT: product.name, TAG_DEPARTMENT: product.department,
+                  TAG_PROJECT: config.project},
+            description=(
+                f"Daily demand forecast for {product.name} ({product.department}), "
+                f"{config.project}. Versions are registered by the pipeline's `register` "
+                f"step; `@{ALIAS_CHAMPION}` moves to a version that passes the champion gate "
+                "(catalog.yaml)."
+            ),
+        )
+    except MlflowException as error:
+        if error.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
+            raise
     return name
 
 
@@ -323,6 +324,7 @@ def register_version(client: MlflowClient, name: str, train_run: Run, product: P
 # run RUNNING longer than this since it started is taken for dead and its version passed over.
 GATE_WAIT_ENV = "GROCERY_GATE_WAIT_SECONDS"
 GATE_WAIT_SECONDS = 600.0
+FIRST = "1"  # a registered model's first version: nothing earlier to wait for, no champion
 _MISSING = ErrorCode.Name(RESOURCE_DOES_NOT_EXIST)
 _INVALID = ErrorCode.Name(INVALID_PARAMETER_VALUE)
 
@@ -521,14 +523,15 @@ def version_configuration(client: MlflowClient, version: ModelVersion) -> Traine
     return trained_configuration(run)
 
 
-def backtest_scores(config: Config, configuration: TrainedConfiguration, table: pd.DataFrame,
-                    prepared: PreparedData) -> dict[str, float]:
-    """``configuration`` refitted at each of ``prepared``'s backtest origins on ``table``, scored
-    over its forecasts: the same folds, horizon and known-ahead columns for any configuration."""
+def backtest_scores(config: Config, configuration: TrainedConfiguration,
+                    data: PreparedTable) -> dict[str, float]:
+    """``configuration`` refitted at each backtest origin of the prepared ``data``, scored over
+    its forecasts: the same folds, horizon and known-ahead columns for any configuration."""
     # Lazy: fitting needs scikit-learn, statsmodels and matplotlib (~1.5 s of start-up), which a
     # first registration, reusing its train run's scores, never does.
     from grocery import evaluation, training
 
+    table, prepared = data()
     spec = training.forecast_spec(prepared, configuration.strategy, configuration.series_model)
     frame = evaluation.model_backtest(config.model(configuration.model),
                                       configuration.hyperparameters, table, spec, prepared.folds)
@@ -536,21 +539,21 @@ def backtest_scores(config: Config, configuration: TrainedConfiguration, table: 
 
 
 def gate_version(client: MlflowClient, version: ModelVersion, config: Config,
-                 candidate: TrainedConfiguration, table: pd.DataFrame,
-                 prepared: PreparedData) -> GateDecision:
+                 candidate: TrainedConfiguration, data: PreparedTable) -> GateDecision:
     """Backtest the candidate's and the champion's configurations on the candidate's prepared
-    ``table`` and folds, apply the catalog's gate, set the alias. No model is loaded: both are
+    ``data`` and folds, apply the catalog's gate, set the alias. No model is loaded: both are
     refitted the same way on the same rows."""
     # The candidate's train run backtested it on these very rows and folds: its scores are
     # reused (only the champion is refitted); an older run without them is backtested here.
-    candidate_scores = candidate.scores or backtest_scores(config, candidate, table, prepared)
-    champion = current_champion(client, version.name)
+    candidate_scores = candidate.scores or backtest_scores(config, candidate, data)
+    # Version 1 has no earlier version, so no champion: the registry need not be asked.
+    champion = None if version.version == FIRST else current_champion(client, version.name)
     if champion is None:
         decision = apply_gate(config.gate, candidate_scores, None)
     else:
         try:
             champion_scores = backtest_scores(
-                config, version_configuration(client, champion), table, prepared)
+                config, version_configuration(client, champion), data)
         except GateUnavailable:
             raise
         except UserError as error:
@@ -575,24 +578,29 @@ def logged_model_id(version: ModelVersion) -> str | None:
 
 
 def gate_metrics(decision: GateDecision, candidate: ModelVersion,
-                 champion: ModelVersion | None, prepared: PreparedData) -> list[Metric]:
+                 champion: ModelVersion | None, dataset: tuple[str, str]) -> list[Metric]:
     """The gate's scores as ``gate_<metric>`` on each logged model it compared (step = the
-    version's number), measured on the candidate's backtest table: so
-    ``mlflow.search_logged_models`` orders the two by the gate's metric on that dataset."""
+    version's number), measured on the candidate's backtest table ``dataset`` (name, digest):
+    so ``mlflow.search_logged_models`` orders the two by the gate's metric on that dataset."""
     now = int(time.time() * 1000)
-    dataset = {"dataset_name": dataset_name(prepared, EVALUATION),
-               "dataset_digest": prepared.data_digest}
+    name, digest = dataset
     scored = [(candidate, decision.candidate)]
     if champion is not None and decision.champion is not None:
         scored.append((champion, decision.champion))
     return [Metric(f"{GATE_METRIC_PREFIX}{key}", float(value), now, int(version.version),
-                   model_id=model_id, **dataset)
+                   model_id=model_id, dataset_name=name, dataset_digest=digest)
             for version, scores in scored if (model_id := logged_model_id(version))
             for key, value in scores.items()]
 
 
+def evaluation_dataset(train_run: Run) -> tuple[str, str]:
+    """(name, digest) of the backtest table a train run was scored on, from its tags."""
+    tags = train_run.data.tags
+    return dataset_name(tags[TAG_PRODUCT], EVALUATION), tags[TAG_DATA_DIGEST]
+
+
 def log_gate(client: MlflowClient, run_id: str, decision: GateDecision, version: ModelVersion,
-             prepared: PreparedData, tags: dict[str, str]) -> None:
+             dataset: tuple[str, str], tags: dict[str, str]) -> None:
     """The gate's record on the register run, in one request: ``tags``, both scores as
     ``candidate_<metric>``/``champion_<metric>``, and ``gate_metrics`` on the models."""
     champion = (client.get_model_version(version.name, decision.champion_version)
@@ -600,18 +608,19 @@ def log_gate(client: MlflowClient, run_id: str, decision: GateDecision, version:
     now = int(time.time() * 1000)
     metrics = [Metric(key, float(value), now, 0)
                for key, value in decision_metrics(decision).items()]
-    log_record(run_id, metrics + gate_metrics(decision, version, champion, prepared), tags=tags)
+    log_record(run_id, metrics + gate_metrics(decision, version, champion, dataset), tags=tags)
 
 
 def decide_version(client: MlflowClient, version: ModelVersion, config: Config,
-                   candidate: TrainedConfiguration, table: pd.DataFrame,
-                   prepared: PreparedData) -> tuple[GateDecision, list[str]]:
+                   candidate: TrainedConfiguration,
+                   data: PreparedTable) -> tuple[GateDecision, list[str]]:
     """The gate's decision on a new version, taken in version order (after every earlier one
     is decided or abandoned), and the versions passed over. A registry that fails the gate
     leaves the version registered, no alias moved, the reason on the version."""
     try:
-        passed_over = wait_for_earlier_decisions(client, version)
-        decision = gate_version(client, version, config, candidate, table, prepared)
+        passed_over = [] if version.version == FIRST else wait_for_earlier_decisions(client,
+                                                                                     version)
+        decision = gate_version(client, version, config, candidate, data)
     except GateUnavailable as error:
         with contextlib.suppress(MlflowException):  # a registry that refused may refuse this
             record_decision(client, version, GATE_UNAVAILABLE, str(error))

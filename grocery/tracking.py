@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import mlflow
-from mlflow.entities import LifecycleStage, Metric, Param, Run, RunTag
+from mlflow.entities import Experiment, LifecycleStage, Metric, Param, Run, RunTag
 from mlflow.exceptions import MlflowException
+from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 from mlflow.tracking import MlflowClient
 
 from grocery.config import Config, Product
@@ -62,24 +63,30 @@ def ensure_experiment(client: MlflowClient, catalog: Config, product: Product) -
     Found again by name; tags are (re)applied so an experiment made by hand gets them too.
     Two pipelines creating it at once both end up with the same id.
     """
-    tags = catalog.experiment_tags(product)
     experiment = client.get_experiment_by_name(product.experiment)
     if experiment is None:
         try:
             return client.create_experiment(
                 product.experiment, artifact_location=artifact_location(product.experiment),
-                tags=tags)
+                tags=catalog.experiment_tags(product))
         except MlflowException:
             # Another pipeline may have created it since we looked: use theirs.
             experiment = client.get_experiment_by_name(product.experiment)
             if experiment is None:
                 raise
+    return adopt_experiment(client, catalog, product, experiment)
+
+
+def adopt_experiment(client: MlflowClient, catalog: Config, product: Product,
+                     experiment: Experiment) -> str:
+    """The id of an existing ``experiment`` for the product's runs, given the product's tags it
+    lacks; a UserError if it is deleted."""
     if experiment.lifecycle_stage == LifecycleStage.DELETED:
         raise UserError(
-            f"experiment {product.experiment!r} is deleted; restore it with "
+            f"experiment {experiment.name!r} is deleted; restore it with "
             f"`mlflow experiments restore --experiment-id {experiment.experiment_id}`"
         )
-    for key, value in tags.items():
+    for key, value in catalog.experiment_tags(product).items():
         if experiment.tags.get(key) != value:
             client.set_experiment_tag(experiment.experiment_id, key, value)
     return experiment.experiment_id
@@ -121,6 +128,22 @@ def step_run(step: str, product: Product | None = None,
                 raise
             mlflow.set_tag(TAG_ERROR, str(reason))
             raise reason from None
+
+
+def log_folder(run: Run, folder: str | Path, artifact_path: str) -> None:
+    """Upload ``folder``'s files under the run's ``artifact_path``, through the artifact store
+    of the ``run`` in hand (MLflow's fluent logging reads the run back from the server first)."""
+    get_artifact_repository(run.info.artifact_uri).log_artifacts(str(folder), artifact_path)
+
+
+def artifact_uri_of(client: MlflowClient, uri: str) -> str:
+    """A ``runs:/<run id>/<path>`` URI as the artifact store's own URI (any other URI as it
+    is): a download from it reads only the run's files, where MLflow's ``runs:/`` download
+    also reads the run back and searches the run's logged models."""
+    if not uri.startswith("runs:/"):
+        return uri
+    run_id, _, path = uri.removeprefix("runs:/").partition("/")
+    return f"{client.get_run(run_id).info.artifact_uri.rstrip('/')}/{path}"
 
 
 def log_record(run_id: str, metrics: dict[str, float] | list[Metric] | None = None,
@@ -192,11 +215,9 @@ def env_manager_of_tag(tag: str | None) -> str:
     return tag if tag in NESTED_ENV_MANAGERS else LOCAL
 
 
-def env_manager_of(client: MlflowClient, run_id: str | None) -> str:
-    """The environment manager `mlflow run` used for ``run_id``, to pass on to nested steps."""
-    if run_id is None:
-        return LOCAL
-    return env_manager_of_tag(client.get_run(run_id).data.tags.get(TAG_ENV))
+def env_manager_of(run: Run | None) -> str:
+    """The environment manager `mlflow run` used for ``run``, to pass on to nested steps."""
+    return LOCAL if run is None else env_manager_of_tag(run.data.tags.get(TAG_ENV))
 
 
 def scratch_experiment(client: MlflowClient, name: str) -> str:

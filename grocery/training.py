@@ -41,6 +41,7 @@ from grocery.names import (
 )
 from grocery.prepared import PreparedData
 from grocery.series import ACTUAL
+from grocery.tracking import log_folder
 
 PLOTS_DIR = "evaluation"
 # Under PLOTS_DIR, for many series: one row per series; the bottom-up total's daily history
@@ -142,15 +143,17 @@ def log_plots(backtest: Backtest, table: pd.DataFrame, spec: ForecastSpec, title
     history = table[table[spec.date_column] <= last["origin"].iloc[0]].tail(4 * spec.horizon)
     history = pd.DataFrame({"date": history[spec.date_column],
                             "actual": history[spec.target]})
+    figures = {"error_by_horizon": plots.error_by_horizon(by_horizon(backtest), title)}
     if "lower_80" in last:
-        mlflow.log_figure(plots.fan_chart(history, last, title), f"{PLOTS_DIR}/fan_chart.png")
-    mlflow.log_figure(plots.error_by_horizon(by_horizon(backtest), title),
-                      f"{PLOTS_DIR}/error_by_horizon.png")
+        figures["fan_chart"] = plots.fan_chart(history, last, title)
     actual, forecast = frame["actual"].to_numpy(), frame["forecast"].to_numpy()
-    mlflow.log_figure(plots.predicted_vs_actual(actual, forecast, title),
-                      f"{PLOTS_DIR}/predicted_vs_actual.png")
-    mlflow.log_figure(plots.residuals_over_time(frame["date"], actual, forecast, title),
-                      f"{PLOTS_DIR}/residuals_over_time.png")
+    figures["predicted_vs_actual"] = plots.predicted_vs_actual(actual, forecast, title)
+    figures["residuals_over_time"] = plots.residuals_over_time(frame["date"], actual, forecast,
+                                                               title)
+    with tempfile.TemporaryDirectory() as folder:
+        for name, figure in figures.items():
+            figure.savefig(Path(folder) / f"{name}.png")
+        log_folder(mlflow.active_run(), folder, PLOTS_DIR)
 
 
 def log_series_tables(per_series: pd.DataFrame, backtest: Backtest, table: pd.DataFrame,
@@ -164,7 +167,7 @@ def log_series_tables(per_series: pd.DataFrame, backtest: Backtest, table: pd.Da
         for frame, name in ((per_series, SERIES_SCORES_FILE), (history, TOTAL_HISTORY_FILE),
                             (total, TOTAL_BACKTEST_FILE)):
             frame.to_parquet(Path(folder) / name, index=False)
-        mlflow.log_artifacts(folder, PLOTS_DIR)
+        log_folder(mlflow.active_run(), folder, PLOTS_DIR)
 
 
 def summary(model: str, metrics: dict[str, float]) -> str:

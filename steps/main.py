@@ -15,7 +15,7 @@ from mlflow.tracking import MlflowClient
 from grocery import orchestration
 from grocery.config import load_config
 from grocery.errors import exit_on_user_error, lost_connection
-from grocery.experiments import input_schema, route_run
+from grocery.experiments import input_schema, route_for
 from grocery.orchestration import FAILED, LOST, overall_status, run_products, summary_table
 from grocery.parameters import (
     check_capacity,
@@ -29,18 +29,15 @@ from grocery.tracking import configure_mlflow, env_manager_of
 def main() -> None:
     configure_mlflow()
     # The run `mlflow run` made for us, passed on explicitly (no parent run may resume it from
-    # the environment); ended here, so `mlflow run` does not print its address with credentials.
+    # the environment). `mlflow run` ends it by this process's exit status: 0 FINISHED, else
+    # FAILED.
     launcher_run_id = os.environ.pop("MLFLOW_RUN_ID", None)
-    status = FAILED
     try:
         status = run_main(launcher_run_id)
     except Exception as error:
         if lost_connection(error):
-            orchestration.stop_retrying()  # no retrying to end the launcher run below
+            orchestration.stop_retrying()
         raise
-    finally:
-        if launcher_run_id and not orchestration.server_lost():
-            MlflowClient().set_terminated(launcher_run_id, status)
     if status == LOST:  # each product said so in one line; the runs left RUNNING a rerun ends
         raise orchestration.ServerLost("the tracking server went away during the pipelines")
     if status == FAILED:
@@ -59,11 +56,11 @@ def run_main(launcher_run_id: str | None) -> str:
     # The user's table is read once, here: its schema routes the runs, its digest keys the cache.
     schema, digest = input_schema(args)
     client = MlflowClient()
-    settings = pipeline_settings(args, hyperparameters, env_manager_of(client, launcher_run_id),
-                                 digest)
-    routes = [(p, route_run(client, catalog, p, schema, family)[0]) for p in products]
-    orchestration.start_fan_out(client, routes, launcher_run_id)
-    results = run_products(routes, settings, workers, launcher_run_id)
+    launcher = client.get_run(launcher_run_id) if launcher_run_id else None
+    settings = pipeline_settings(args, hyperparameters, env_manager_of(launcher), digest)
+    routes = [(p, route_for(client, catalog, p, schema, family)) for p in products]
+    orchestration.start_fan_out(client, routes, launcher)
+    results = run_products(routes, settings, workers, launcher)
     if int(args.stores) > 1:  # a chain: each whole department's bottom-up total
         # Lazy: scoring imports scikit-learn and statsmodels (~1.5 s), which one series skips.
         from grocery.department_totals import record_departments

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 
-import mlflow
-
 from grocery import prepared
 from grocery.capacity import check_rows
 from grocery.config import load_config
@@ -40,10 +38,11 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     config = load_config()
-    with step_run(PREPARE, known_product(config, args.product, args.data, args.department)) as run:
+    known = known_product(config, args.product, args.data, args.department)
+    tags = known and prepared.source_tags(known, args.data, args.target, args.date_column)
+    with step_run(PREPARE, known, tags) as run:
         product = prepared_product(config, args.product, args.data, args.department,
                                    args.target, args.date_column, args.known_ahead)
-        mlflow.set_tags(prepared.source_tags(product, args.data, args.target, args.date_column))
         known_ahead = (parse_columns(args.known_ahead) if args.data
                        else config.synthetic_known_ahead)
         holdout = args.folds * args.horizon if args.split == "time" else None

@@ -25,7 +25,7 @@ from grocery.names import (
     TAG_PRODUCT,
     TAG_TRAIN_RUN,
 )
-from grocery.prepared import full_table, load_prepared, prepared_uri
+from grocery.prepared import prepared_table, prepared_uri
 from grocery.tracking import run_location, step_run
 
 
@@ -48,14 +48,14 @@ def main() -> None:
         mlflow.set_tags({TAG_PRODUCT: product.name, TAG_TRAIN_RUN: train_run.info.run_id})
 
         configuration = registry.trained_configuration(train_run)
-        train, validation, prepared = load_prepared(prepared_uri(tags[TAG_PREPARE_RUN]))
-        table = full_table(train, validation, prepared)
+        data = prepared_table(prepared_uri(tags[TAG_PREPARE_RUN]))  # read if the gate refits
         name = registry.ensure_registered_model(client, config, product)
         version = registry.register_version(client, name, train_run, product, run.info.run_id)
         decision, passed_over = registry.decide_version(client, version, config,
-                                                        configuration, table, prepared)
+                                                        configuration, data)
 
-        registry.log_gate(client, run.info.run_id, decision, version, prepared,
+        registry.log_gate(client, run.info.run_id, decision, version,
+                          registry.evaluation_dataset(train_run),
                           {**registry.reference_tags(version),
                            **decision_tags(decision, config.gate, passed_over)})
     # Printed once the run has ended: the line says the step finished.

@@ -42,7 +42,7 @@ def main() -> None:
     source = reproduce.source_to_clone(chain, args.allowed_repositories)
     # The entry point's own run stays as `mlflow run` made it; the rebuild gets runs of its own.
     launcher_id = os.environ.pop("MLFLOW_RUN_ID", None)
-    env_manager = env_manager_of(client, launcher_id)
+    env_manager = env_manager_of(client.get_run(launcher_id) if launcher_id else None)
 
     with (checkout(source, chain.git.commit) as project,
           reproduce.reproduction_run(client, chain, launcher_id) as parent):

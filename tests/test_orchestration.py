@@ -11,6 +11,7 @@ from mlflow.tracking import MlflowClient
 
 from grocery.cache import cache_key, remember
 from grocery.config import Product, load_config
+from grocery.experiments import Route
 from grocery.liveness import process_identity
 from grocery.names import (
     PIPELINE,
@@ -74,6 +75,11 @@ def cache_pipeline(client: MlflowClient, product: Product, rmse: float,
             REGISTER: register.info.run_id, "experiment": experiment_id}
 
 
+def route(experiment_id: str, product: Product) -> Route:
+    """The route to an existing experiment of ``product``'s (so the step cache is asked)."""
+    return Route(experiment_id, product.experiment)
+
+
 @pytest.fixture(scope="module")
 def client(tracking_store) -> MlflowClient:
     return tracking_store.client
@@ -86,14 +92,14 @@ def cached(client) -> dict[str, dict[str, str]]:
 
 
 def test_products_fan_out_under_new_parents_named_on_the_launcher(client, cached, capsys):
-    launcher = client.create_run(DEFAULT_EXPERIMENT_ID).info.run_id
-    routes = [(p, cached[p.name]["experiment"]) for p in (FIRST, SECOND)]
+    launcher = client.create_run(DEFAULT_EXPERIMENT_ID)
+    routes = [(p, route(cached[p.name]["experiment"], p)) for p in (FIRST, SECOND)]
     results = run_products(routes, SETTINGS, 2, launcher)
 
     assert [(r.product, r.status) for r in results] == [(FIRST, FINISHED), (SECOND, FINISHED)]
     assert [r.metrics["rmse"] for r in results] == [1.25, 2.5]
     assert [r.alias for r in results] == ["champion", "challenger"]
-    launcher_tags = client.get_run(launcher).data.tags
+    launcher_tags = client.get_run(launcher.info.run_id).data.tags
     for result in results:
         runs = cached[result.product.name]
         parent = client.get_run(result.parent_run_id)
@@ -114,20 +120,22 @@ def test_products_fan_out_under_new_parents_named_on_the_launcher(client, cached
 
 def test_a_launcher_in_the_products_experiment_is_its_parent(client, cached):
     experiment_id = cached[FIRST.name]["experiment"]
-    launcher = client.create_run(experiment_id).info.run_id
-    assert adopted_parent([(FIRST, experiment_id), (SECOND, experiment_id)], launcher) is None
-    assert adopted_parent([(FIRST, DEFAULT_EXPERIMENT_ID)], launcher) is None
+    launcher = client.create_run(experiment_id)
+    own = route(experiment_id, FIRST)
+    assert adopted_parent([(FIRST, own), (SECOND, own)], launcher) is None
+    assert adopted_parent([(FIRST, route(DEFAULT_EXPERIMENT_ID, FIRST))], launcher) is None
 
-    (result,) = run_products([(FIRST, experiment_id)], SETTINGS, 4, launcher)
-    assert result.parent_run_id == launcher
-    tags = client.get_run(launcher).data.tags
+    (result,) = run_products([(FIRST, own)], SETTINGS, 4, launcher)
+    assert result.parent_run_id == launcher.info.run_id
+    tags = client.get_run(launcher.info.run_id).data.tags
     assert tags[step_run_tag(TRAIN)] == cached[FIRST.name][TRAIN]
     assert pipeline_tag(FIRST.name) not in tags
 
 
 def test_a_failing_product_stops_no_other(client, cached, capsys):
     broken = cache_pipeline(client, SECOND, 3.0, {})  # a register run without its alias
-    routes = [(FIRST, cached[FIRST.name]["experiment"]), (SECOND, broken["experiment"])]
+    routes = [(FIRST, route(cached[FIRST.name]["experiment"], FIRST)),
+              (SECOND, route(broken["experiment"], SECOND))]
     first, second = run_products(routes, SETTINGS, 2, None)
     assert first.status == FINISHED
     assert second.status == FAILED

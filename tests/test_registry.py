@@ -250,7 +250,8 @@ def test_only_a_finished_train_run_can_be_registered(tracking_store, experiment_
 def gated(client, run, table_and_prepared):
     version = register(client, run)
     decision = registry.gate_version(client, version, CONFIG,
-                                     registry.trained_configuration(run), *table_and_prepared)
+                                     registry.trained_configuration(run),
+                                     lambda: table_and_prepared)
     registry.record_decision(client, version, decision.decision)
     return version, decision
 
@@ -484,7 +485,7 @@ def test_a_register_run_killed_mid_wait_holds_up_no_later_registration(
     started = time.monotonic()
     later = register(client, weak_run)
     decision, passed_over = registry.decide_version(
-        client, later, CONFIG, registry.trained_configuration(weak_run), *prepared_table)
+        client, later, CONFIG, registry.trained_configuration(weak_run), lambda: prepared_table)
     assert time.monotonic() - started < 60  # not the 600 s the dead run would have cost
     assert passed_over[-1:] == [str(killed.version)]
     assert client.get_model_version(name, killed.version).tags[TAG_GATE_DECISION] == \
@@ -538,18 +539,17 @@ def test_only_a_missing_alias_means_no_champion(tracking_store, weak_run, monkey
 
 
 def test_gate_metrics_score_both_models_on_the_candidates_backtest_table():
-    prepared = PreparedData(product="milk", department="dairy", prepare_run_id="p",
-                            data_digest="d1", digests={}, source=SYNTHETIC)
+    dataset = ("milk-backtest", "d1")
     candidate = ModelVersion("m", "3", 0, source="models:/m-new")
     champion = ModelVersion("m", "2", 0, source="s3://elsewhere", model_id="m-old")
     assert registry.logged_model_id(ModelVersion("m", "1", 0, source="runs:/r/model")) is None
     decision = GateDecision("challenger", "rejected", "worse", {"rmse": 2.0}, {"rmse": 1.0}, "2")
-    metrics = registry.gate_metrics(decision, candidate, champion, prepared)
+    metrics = registry.gate_metrics(decision, candidate, champion, dataset)
     assert [(m.key, m.value, m.step, m.model_id) for m in metrics] == [
         ("gate_rmse", 2.0, 3, "m-new"), ("gate_rmse", 1.0, 2, "m-old")]
     assert {(m.dataset_name, m.dataset_digest) for m in metrics} == {("milk-backtest", "d1")}
     first = GateDecision("champion", "first", "no champion yet", {"rmse": 2.0}, None, None)
-    assert len(registry.gate_metrics(first, candidate, None, prepared)) == 1
+    assert len(registry.gate_metrics(first, candidate, None, dataset)) == 1
 
 
 def test_recorded_scores_take_the_backtests_names_and_need_every_score():

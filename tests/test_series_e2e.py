@@ -25,6 +25,9 @@ from tests.ray_cluster import ray_cluster  # noqa: F401 (a fixture)
 # The fewest days a backtest of two origins takes (two seasons and two weeks before the first
 # origin, then two horizons): the request count's claim is about the number of series.
 FEW_DAYS = {"rows": 100, "folds": 2}
+# The API requests of a cold one-product pipeline on a new server (bench/fanout.py counts the
+# same in docs/benchmarks.md): more is a round trip that crept back in.
+COLD_PIPELINE_REQUESTS = 74
 
 
 def step_runs(store: Store, experiment: str) -> dict[str, list]:
@@ -37,6 +40,7 @@ def step_runs(store: Store, experiment: str) -> dict[str, list]:
 
 
 def test_a_thousand_stores_are_one_run_per_step_and_as_many_requests_as_ten(tmp_path):
+    """The first of the two, a cold pipeline on a new server, also stays within its budget."""
     from scripts.services import TrackingServer
 
     server = TrackingServer(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path).start()
@@ -65,6 +69,7 @@ def test_a_thousand_stores_are_one_run_per_step_and_as_many_requests_as_ten(tmp_
     finally:
         server.stop()
     assert abs(counts[1000] - counts[10]) <= 5, counts
+    assert counts[10] <= COLD_PIPELINE_REQUESTS, counts
 
 
 def test_a_two_node_ray_cluster_scores_a_chain_as_joblib_does(tmp_path, ray_cluster):  # noqa: F811

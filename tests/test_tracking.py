@@ -105,12 +105,11 @@ def test_step_run_tags_step_and_product_and_fails_on_a_user_error(tracking_store
 
 def test_env_manager_of_the_run_mlflow_run_made(tracking_store):
     client = tracking_store.client
-    assert env_manager_of(client, None) == "local"
+    assert env_manager_of(None) == "local"
     for tag, expected in (("uv", "uv"), ("virtualenv", "virtualenv"), ("docker", "local")):
         run_id = client.create_run(DEFAULT_EXPERIMENT_ID, tags={TAG_ENV: tag}).info.run_id
-        assert env_manager_of(client, run_id) == expected
-    untagged = client.create_run(DEFAULT_EXPERIMENT_ID).info.run_id
-    assert env_manager_of(client, untagged) == "local"
+        assert env_manager_of(client.get_run(run_id)) == expected
+    assert env_manager_of(client.create_run(DEFAULT_EXPERIMENT_ID)) == "local"
 
 
 def test_fail_run_scratch_experiment_and_run_location(tracking_store):
