@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from grocery.forecaster import OUTPUT_COLUMNS
+from grocery.names import ALIAS_CHAMPION, TAG_REGISTERED_MODEL, registered_model_name
 from tests.champion import CHEESE, CONFIG, Champion, shared_champion
 from tests.conftest import Store, error_lines, succeeded
 
@@ -177,3 +178,37 @@ def test_bad_predict_is_one_line_and_a_failed_run(champion, tmp_path, source, pa
     run = predict_run(champion.store)
     assert run.info.status == "FAILED"
     assert f"error: {run.data.tags['grocery.error']}" == lines[0]
+
+
+def test_a_product_outside_the_catalog_is_forecast_by_its_name(champion, tmp_path):
+    """A user's own product's model is found by its name, as a catalog product's is; its future
+    only the user knows, so without input the step stops in one line (docs/own-data-and-models.md).
+    The own product's model here is the champion's, registered under the own product's name."""
+    own = "farm-cheese"
+    name = registered_model_name(own)
+    client = champion.store.client
+    client.create_registered_model(name)
+    mlflow.set_tracking_uri(champion.store.uri)  # where the registry looks the logged model up
+    try:
+        copy = client.create_model_version(name, champion.version.source,
+                                           run_id=champion.version.run_id,
+                                           tags=champion.version.tags)
+    finally:
+        mlflow.set_tracking_uri(None)
+    client.set_registered_model_alias(name, ALIAS_CHAMPION, copy.version)
+    table = champion.history_plus_future()
+    source, output = tmp_path / "next_days.csv", tmp_path / "forecast.csv"
+    table.to_csv(source, index=False)
+
+    succeeded(champion.store.mlflow_run(entry_point="predict", product=own, input=source,
+                                        output=output))
+    written = pd.read_csv(output)
+    np.testing.assert_allclose(written["forecast"], champion_forecast(champion, table)["forecast"],
+                               rtol=1e-9)
+    assert predict_run(champion.store).data.tags[TAG_REGISTERED_MODEL] == name
+
+    result = champion.store.mlflow_run(entry_point="predict", product=own,
+                                       output=tmp_path / "without_input.csv")
+    assert error_lines(result) == [
+        f"error: {name} is not a catalog product's model, so there are no synthetic days after "
+        "its data; pass -P input=<a table of history rows then the days to forecast>"]
