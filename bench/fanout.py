@@ -24,8 +24,11 @@ BIN = Path(sys.executable).parent
 
 
 def mlflow_run(product: str, tracking_uri: str, cwd: str, *params: str) -> float:
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-           "MLFLOW_TRACKING_URI": tracking_uri}
+    # MLflow's settings as a user who types the command has them (none but telemetry off: no
+    # reaching past loopback), not this shell's.
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")},
+           "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+           "MLFLOW_TRACKING_URI": tracking_uri, "MLFLOW_DISABLE_TELEMETRY": "true"}
     return timed([str(BIN / "mlflow"), "run", str(PROJECT_DIR), "-P", f"product={product}",
                   *(arg for param in params for arg in ("-P", param)), "--env-manager", "local"],
                  env=env, cwd=cwd)
