@@ -539,10 +539,11 @@ def backtest_scores(config: Config, configuration: TrainedConfiguration,
 
 
 def gate_version(client: MlflowClient, version: ModelVersion, config: Config,
-                 candidate: TrainedConfiguration, data: PreparedTable) -> GateDecision:
+                 candidate: TrainedConfiguration,
+                 data: PreparedTable) -> tuple[GateDecision, ModelVersion | None]:
     """Backtest the candidate's and the champion's configurations on the candidate's prepared
-    ``data`` and folds, apply the catalog's gate, set the alias. No model is loaded: both are
-    refitted the same way on the same rows."""
+    ``data`` and folds, apply the catalog's gate, set the alias; the decision and the champion
+    it met. No model is loaded: both are refitted the same way on the same rows."""
     # The candidate's train run backtested it on these very rows and folds: its scores are
     # reused (only the champion is refitted); an older run without them is backtested here.
     candidate_scores = candidate.scores or backtest_scores(config, candidate, data)
@@ -562,7 +563,7 @@ def gate_version(client: MlflowClient, version: ModelVersion, config: Config,
             decision = apply_gate(config.gate, candidate_scores, champion_scores,
                                   str(champion.version))
     client.set_registered_model_alias(version.name, decision.alias, version.version)
-    return decision
+    return decision, champion
 
 
 def model_id_in(uri: str | None) -> str | None:
@@ -599,34 +600,41 @@ def evaluation_dataset(train_run: Run) -> tuple[str, str]:
     return dataset_name(tags[TAG_PRODUCT], EVALUATION), tags[TAG_DATA_DIGEST]
 
 
-def log_gate(client: MlflowClient, run_id: str, decision: GateDecision, version: ModelVersion,
+class GateOutcome(NamedTuple):
+    """The gate's decision on a version, the earlier versions it passed over, and the champion
+    it was compared with (None when there was none)."""
+
+    decision: GateDecision
+    passed_over: list[str]
+    champion: ModelVersion | None
+
+
+def log_gate(run_id: str, outcome: GateOutcome, version: ModelVersion,
              dataset: tuple[str, str], tags: dict[str, str]) -> None:
     """The gate's record on the register run, in one request: ``tags``, both scores as
     ``candidate_<metric>``/``champion_<metric>``, and ``gate_metrics`` on the models."""
-    champion = (client.get_model_version(version.name, decision.champion_version)
-                if decision.champion_version and decision.champion is not None else None)
     now = int(time.time() * 1000)
     metrics = [Metric(key, float(value), now, 0)
-               for key, value in decision_metrics(decision).items()]
-    log_record(run_id, metrics + gate_metrics(decision, version, champion, dataset), tags=tags)
+               for key, value in decision_metrics(outcome.decision).items()]
+    log_record(run_id, metrics + gate_metrics(outcome.decision, version, outcome.champion,
+                                              dataset), tags=tags)
 
 
 def decide_version(client: MlflowClient, version: ModelVersion, config: Config,
-                   candidate: TrainedConfiguration,
-                   data: PreparedTable) -> tuple[GateDecision, list[str]]:
+                   candidate: TrainedConfiguration, data: PreparedTable) -> GateOutcome:
     """The gate's decision on a new version, taken in version order (after every earlier one
-    is decided or abandoned), and the versions passed over. A registry that fails the gate
-    leaves the version registered, no alias moved, the reason on the version."""
+    is decided or abandoned). A registry that fails the gate leaves the version registered, no
+    alias moved, the reason on the version."""
     try:
         passed_over = [] if version.version == FIRST else wait_for_earlier_decisions(client,
                                                                                      version)
-        decision = gate_version(client, version, config, candidate, data)
+        decision, champion = gate_version(client, version, config, candidate, data)
     except GateUnavailable as error:
         with contextlib.suppress(MlflowException):  # a registry that refused may refuse this
             record_decision(client, version, GATE_UNAVAILABLE, str(error))
         raise
     record_decision(client, version, decision.decision)
-    return decision, passed_over
+    return GateOutcome(decision, passed_over, champion)
 
 
 # --- The data behind a version, and the days after it.

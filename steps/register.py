@@ -51,16 +51,15 @@ def main() -> None:
         data = prepared_table(prepared_uri(tags[TAG_PREPARE_RUN]))  # read if the gate refits
         name = registry.ensure_registered_model(client, config, product)
         version = registry.register_version(client, name, train_run, product, run.info.run_id)
-        decision, passed_over = registry.decide_version(client, version, config,
-                                                        configuration, data)
+        outcome = registry.decide_version(client, version, config, configuration, data)
 
-        registry.log_gate(client, run.info.run_id, decision, version,
+        registry.log_gate(run.info.run_id, outcome, version,
                           registry.evaluation_dataset(train_run),
                           {**registry.reference_tags(version),
-                           **decision_tags(decision, config.gate, passed_over)})
+                           **decision_tags(outcome.decision, config.gate, outcome.passed_over)})
     # Printed once the run has ended: the line says the step finished.
     print(f"{product.name} register: run {run.info.run_id}, {name} v{version.version} "
-          f"@{decision.alias} ({decision.reason}) ({run_location(run)})")
+          f"@{outcome.decision.alias} ({outcome.decision.reason}) ({run_location(run)})")
 
 
 if __name__ == "__main__":

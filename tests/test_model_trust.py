@@ -230,9 +230,10 @@ def test_registers_gate_meets_a_pickle_champion_without_loading_it(genuine, tmp_
     marker = tmp_path / "marker"
     champion = pickle_champion(genuine, marker)
     candidate = registry.version_configuration(tracking_client(), genuine[0])
-    decision = registry.gate_version(tracking_client(), genuine[0], CONFIG, candidate,
-                                     lambda: (SALES, PREPARED))
+    decision, champion_met = registry.gate_version(tracking_client(), genuine[0], CONFIG,
+                                                   candidate, lambda: (SALES, PREPARED))
     assert decision.champion_version == str(champion.version)  # compared by refitting
+    assert champion_met.version == champion.version
     assert not marker.exists()
 
 

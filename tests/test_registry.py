@@ -249,9 +249,9 @@ def test_only_a_finished_train_run_can_be_registered(tracking_store, experiment_
 
 def gated(client, run, table_and_prepared):
     version = register(client, run)
-    decision = registry.gate_version(client, version, CONFIG,
-                                     registry.trained_configuration(run),
-                                     lambda: table_and_prepared)
+    decision, _ = registry.gate_version(client, version, CONFIG,
+                                        registry.trained_configuration(run),
+                                        lambda: table_and_prepared)
     registry.record_decision(client, version, decision.decision)
     return version, decision
 
@@ -484,7 +484,7 @@ def test_a_register_run_killed_mid_wait_holds_up_no_later_registration(
     client.set_terminated(deciding.info.run_id)
     started = time.monotonic()
     later = register(client, weak_run)
-    decision, passed_over = registry.decide_version(
+    decision, passed_over, _ = registry.decide_version(
         client, later, CONFIG, registry.trained_configuration(weak_run), lambda: prepared_table)
     assert time.monotonic() - started < 60  # not the 600 s the dead run would have cost
     assert passed_over[-1:] == [str(killed.version)]
