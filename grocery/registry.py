@@ -78,6 +78,7 @@ from grocery.names import (
     registered_model_name,
 )
 from grocery.prepared import (
+    DATA_DIR,
     EVALUATION,
     SYNTHETIC,
     PreparedData,
@@ -85,7 +86,6 @@ from grocery.prepared import (
     dataset_name,
     full_table,
     load_prepared,
-    prepared_uri,
 )
 from grocery.series import ACTUAL, with_total
 from grocery.tables import read_table
@@ -645,7 +645,9 @@ def version_data(client: MlflowClient,
     prepare run (version -> its train run -> that run's prepare run)."""
     train_run = client.get_run(version.tags[TAG_TRAIN_RUN])
     prepare_run = client.get_run(train_run.data.tags[TAG_PREPARE_RUN])
-    train, validation, prepared = load_prepared(prepared_uri(prepare_run.info.run_id))
+    # From the prepare run in hand: its runs:/ URI would read the run once more.
+    train, validation, prepared = load_prepared(
+        f"{prepare_run.info.artifact_uri.rstrip('/')}/{DATA_DIR}")
     return full_table(train, validation, prepared), prepared, prepare_run
 
 
