@@ -192,6 +192,12 @@ class Route:
     new: bool = False
 
 
+def route_to(experiment: Experiment) -> Route:
+    """The route to an existing ``experiment``, with the reason its tag records."""
+    return Route(experiment.experiment_id, experiment.name,
+                 experiment.tags.get(TAG_EXPERIMENT_REASON, OWN_EXPERIMENT))
+
+
 def route_for(client: MlflowClient, catalog: Config, product: Product,
               schema: list[list[str]], family: str) -> Route:
     """``route_run``'s experiment as a pipeline's route, with why the rule chose it (as the

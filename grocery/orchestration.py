@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -54,7 +53,6 @@ FINISHED = RunStatus.to_string(RunStatus.FINISHED)
 FAILED = RunStatus.to_string(RunStatus.FAILED)
 RUNNING = RunStatus.to_string(RunStatus.RUNNING)
 STEP_LOST_SERVER = 3  # a step's exit status when it lost the tracking server (grocery/errors.py)
-_SERVER_LOST = threading.Event()  # set once this process knows the tracking server is gone
 LOST = "LOST"  # a product's status when the tracking server went away mid-pipeline
 
 
@@ -83,13 +81,7 @@ class ServerLost(ConnectionError):
 def stop_retrying() -> None:
     """Once the tracking server is known to be gone, every further request of this process fails
     at once instead of waiting out MLflow's whole retry budget (grocery/tracking.py) each."""
-    _SERVER_LOST.set()
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
-
-
-def server_lost() -> bool:
-    """Whether this process has lost the tracking server (nothing more can be recorded)."""
-    return _SERVER_LOST.is_set()
 
 
 def reported_by_step(error: BaseException) -> bool:

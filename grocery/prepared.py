@@ -172,15 +172,17 @@ def prepared_uri(prepare_run_id: str) -> str:
 PreparedTable = Callable[[], tuple[pd.DataFrame, "PreparedData"]]
 
 
-def prepared_table(uri: str) -> PreparedTable:
-    """The prepared data at ``uri`` as one table with its record, downloaded on the first call
-    and kept: a registration whose gate refits nothing never reads it."""
-    @functools.cache
-    def read() -> tuple[pd.DataFrame, PreparedData]:
-        train, validation, prepared = load_prepared(uri)
-        return full_table(train, validation, prepared), prepared
+def load_prepared_table(uri: str) -> tuple[pd.DataFrame, PreparedData]:
+    """The prepared data at ``uri`` as one table (every prepared row, in date order) and its
+    record."""
+    train, validation, prepared = load_prepared(uri)
+    return full_table(train, validation, prepared), prepared
 
-    return read
+
+def prepared_table(uri: str) -> PreparedTable:
+    """``load_prepared_table(uri)``, downloaded on the first call and kept: a registration
+    whose gate refits nothing never reads it."""
+    return functools.cache(functools.partial(load_prepared_table, uri))
 
 
 def log_prepared(train: pd.DataFrame, validation: pd.DataFrame, prepared: PreparedData) -> str:

@@ -84,12 +84,11 @@ from grocery.prepared import (
     PreparedData,
     PreparedTable,
     dataset_name,
-    full_table,
-    load_prepared,
+    load_prepared_table,
 )
 from grocery.series import ACTUAL, with_total
 from grocery.tables import read_table
-from grocery.tracking import fail_run, log_record
+from grocery.tracking import fail_run, log_record, run_artifact_uri
 from grocery.uris import public_uri
 
 _REFERENCE = re.compile(
@@ -646,9 +645,8 @@ def version_data(client: MlflowClient,
     train_run = client.get_run(version.tags[TAG_TRAIN_RUN])
     prepare_run = client.get_run(train_run.data.tags[TAG_PREPARE_RUN])
     # From the prepare run in hand: its runs:/ URI would read the run once more.
-    train, validation, prepared = load_prepared(
-        f"{prepare_run.info.artifact_uri.rstrip('/')}/{DATA_DIR}")
-    return full_table(train, validation, prepared), prepared, prepare_run
+    table, prepared = load_prepared_table(run_artifact_uri(prepare_run, DATA_DIR))
+    return table, prepared, prepare_run
 
 
 def catalog_continuation(client: MlflowClient, config: Config,

@@ -136,6 +136,11 @@ def log_folder(run: Run, folder: str | Path, artifact_path: str) -> None:
     get_artifact_repository(run.info.artifact_uri).log_artifacts(str(folder), artifact_path)
 
 
+def run_artifact_uri(run: Run, path: str) -> str:
+    """The artifact store's own URI of ``path`` among the ``run``'s artifacts."""
+    return f"{run.info.artifact_uri.rstrip('/')}/{path}"
+
+
 def artifact_uri_of(client: MlflowClient, uri: str) -> str:
     """A ``runs:/<run id>/<path>`` URI as the artifact store's own URI (any other URI as it
     is): a download from it reads only the run's files, where MLflow's ``runs:/`` download
@@ -143,7 +148,7 @@ def artifact_uri_of(client: MlflowClient, uri: str) -> str:
     if not uri.startswith("runs:/"):
         return uri
     run_id, _, path = uri.removeprefix("runs:/").partition("/")
-    return f"{client.get_run(run_id).info.artifact_uri.rstrip('/')}/{path}"
+    return run_artifact_uri(client.get_run(run_id), path)
 
 
 def log_record(run_id: str, metrics: dict[str, float] | list[Metric] | None = None,

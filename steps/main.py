@@ -14,7 +14,7 @@ from mlflow.tracking import MlflowClient
 
 from grocery import orchestration
 from grocery.config import load_config
-from grocery.errors import exit_on_user_error, lost_connection
+from grocery.errors import exit_on_user_error
 from grocery.experiments import input_schema, route_for
 from grocery.orchestration import FAILED, LOST, overall_status, run_products, summary_table
 from grocery.parameters import (
@@ -31,13 +31,7 @@ def main() -> None:
     # The run `mlflow run` made for us, passed on explicitly (no parent run may resume it from
     # the environment). `mlflow run` ends it by this process's exit status: 0 FINISHED, else
     # FAILED.
-    launcher_run_id = os.environ.pop("MLFLOW_RUN_ID", None)
-    try:
-        status = run_main(launcher_run_id)
-    except Exception as error:
-        if lost_connection(error):
-            orchestration.stop_retrying()
-        raise
+    status = run_main(os.environ.pop("MLFLOW_RUN_ID", None))
     if status == LOST:  # each product said so in one line; the runs left RUNNING a rerun ends
         raise orchestration.ServerLost("the tracking server went away during the pipelines")
     if status == FAILED:

@@ -12,8 +12,8 @@ from mlflow.tracking import MlflowClient
 
 from grocery.config import load_config
 from grocery.errors import exit_on_user_error
-from grocery.experiments import OWN_EXPERIMENT, Route, input_schema
-from grocery.names import PIPELINE, TAG_EXPERIMENT_REASON
+from grocery.experiments import input_schema, route_to
+from grocery.names import PIPELINE
 from grocery.orchestration import FINISHED, LOST, ServerLost, end_dead_runs, run_pipeline
 from grocery.parameters import parse_pipeline_arguments, pipeline_settings
 from grocery.tracking import configure_mlflow, env_manager_of
@@ -31,9 +31,7 @@ def main() -> None:
     settings = pipeline_settings(args, hyperparameters, env_manager_of(run), digest)
     experiment = client.get_experiment(run.info.experiment_id)
     end_dead_runs(client, [experiment.experiment_id])  # what earlier pipelines left RUNNING
-    route = Route(experiment.experiment_id, experiment.name,
-                  experiment.tags.get(TAG_EXPERIMENT_REASON, OWN_EXPERIMENT))
-    result = run_pipeline(product, route, settings, parent_run_id=run_id)
+    result = run_pipeline(product, route_to(experiment), settings, parent_run_id=run_id)
     if result.status == LOST:  # said in one line; this run is left to a rerun to end
         raise ServerLost(f"{product.name} {PIPELINE} lost the tracking server")
     if result.status != FINISHED:

@@ -39,7 +39,7 @@ def main() -> None:
     args = parse_args()
     config = load_config()
     known = known_product(config, args.product, args.data, args.department)
-    tags = known and prepared.source_tags(known, args.data, args.target, args.date_column)
+    tags = prepared.source_tags(known, args.data, args.target, args.date_column) if known else None
     with step_run(PREPARE, known, tags) as run:
         product = prepared_product(config, args.product, args.data, args.department,
                                    args.target, args.date_column, args.known_ahead)

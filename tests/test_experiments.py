@@ -19,7 +19,9 @@ from grocery.experiments import (
     data_schema,
     experiment_tags,
     input_schema,
+    route_for,
     route_run,
+    route_to,
     schema_digest,
     synthetic_schema,
 )
@@ -98,6 +100,24 @@ def test_route_run_claims_the_product_experiment_then_a_sibling_per_family(track
     assert moved.tags[TAG_EXPERIMENT_REASON].startswith(f"{product.experiment} holds other runs")
     assert route_run(client, CATALOG, product, SCHEMA, other)[0] == sibling
     assert client.get_experiment(first).tags[TAG_EXPERIMENT_FAMILY] == family
+
+
+def test_a_route_says_why_and_whether_the_pipeline_made_its_experiment(tracking_store):
+    """A route read back from its experiment (the pipeline entry point's) says what the route
+    made by the rule said; only the pipeline that created the experiment calls it new."""
+    client = tracking_store.client
+    product = dataclasses.replace(next(iter(CATALOG.products.values())),
+                                  experiment="Route_Models")
+    family, other = sorted({m.family for m in CATALOG.models.values()})[:2]
+    for chosen in (family, other):  # the product's own experiment, then a sibling
+        made = route_for(client, CATALOG, product, SCHEMA, chosen)
+        again = route_for(client, CATALOG, product, SCHEMA, chosen)
+        read = route_to(client.get_experiment(made.experiment_id))
+        assert made.new and not again.new
+        assert (read.experiment_id, read.experiment, read.reason) == (
+            made.experiment_id, made.experiment, made.reason) == (
+            again.experiment_id, again.experiment, again.reason)
+    assert made.reason.startswith("Route_Models holds other runs")
 
 
 def test_two_pipelines_racing_for_a_fresh_experiment_each_land_where_the_rule_says(

@@ -67,8 +67,7 @@ from grocery.names import (
 from grocery.prepared import (
     SYNTHETIC,
     PreparedData,
-    full_table,
-    load_prepared,
+    load_prepared_table,
     log_prepared,
     prepared_uri,
 )
@@ -150,8 +149,7 @@ def prepare_run(experiment_id) -> mlflow.entities.Run:
 
 @pytest.fixture(scope="module")
 def prepared_table(prepare_run) -> tuple[pd.DataFrame, PreparedData]:
-    train, validation, prepared = load_prepared(prepared_uri(prepare_run.info.run_id))
-    return full_table(train, validation, prepared), prepared
+    return load_prepared_table(prepared_uri(prepare_run.info.run_id))
 
 
 def train_run(experiment_id: str, alpha: float, prepare_run_id: str = "p" * 32,
