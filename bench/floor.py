@@ -33,6 +33,7 @@ from grocery.prepared import (
     log_prepared,
 )
 from grocery.prepared import forecast_task as task_fields
+from grocery.step_run import StepRecord
 from grocery.trained_record import log_trained
 
 # The pipeline's defaults (MLproject's prepare parameters).
@@ -67,8 +68,10 @@ def main(product_name: str) -> None:
         inputs = datasets(sales.train, sales.validation, record,
                           log_prepared(sales.train, sales.validation, record))
         log_datasets(run.info.run_id, inputs)
-        info = log_trained(run, model, backtest, metrics, table, spec, choice, product.name,
+        record = StepRecord(run, {})
+        info = log_trained(record, model, backtest, metrics, table, spec, choice, product.name,
                            params, config.trusted_types(choice), inputs[EVALUATION])
+        record.flush()
         mlflow.register_model(info.model_uri, product.registered_model)
 
 

@@ -1,8 +1,10 @@
 """The step cache of `main`: a step is skipped when a finished run already did the same work.
 
-A run becomes a cache entry only after it FINISHED and `main` tagged it with its key, so a
-concurrent pipeline never reuses a half-written run. The key covers the entry point, every
-resolved parameter, the digest of the code the step runs, and the content digest of its input.
+`main` hands each step it starts the key of its work; the step writes the key, with the digest
+of what it produced, in its last record before its run ends FINISHED, and only FINISHED runs are
+looked up: a concurrent pipeline never reuses a half-written run. The key covers the entry
+point, every resolved parameter, the digest of the code the step runs, and the content digest of
+its input.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 from pathlib import Path
 
 import mlflow
-from mlflow.entities import Metric, Param, Run, RunData, RunTag
+from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
@@ -33,6 +35,9 @@ from grocery.prepared import DATA_DIR, META_FILE, TRAIN_FILE, VALIDATION_FILE
 from grocery.provenance import code_digest
 
 _SEARCH_LIMIT = 20
+# How `main` hands a step the cache key of its work: in the environment `mlflow.run` starts the
+# step's process with (grocery/orchestration.py); the step writes it when it ends well.
+CACHE_KEY_ENV = "GROCERY_CACHE_KEY"
 
 
 def cache_key(step: str, params: dict[str, object], input_digest: str | None,
@@ -51,17 +56,23 @@ def cache_key(step: str, params: dict[str, object], input_digest: str | None,
 TASK_PARAMS = ("split", "horizon", "folds", "known_ahead")
 
 
-def step_output(step: str, run: Run, key: str) -> str:
-    """The digest of what ``run`` produced, which keys the step after it."""
-    tags = run.data.tags
+def step_output(step: str, params: dict[str, str], tags: dict[str, str], key: str) -> str:
+    """The digest of what a step's run produced (from its ``params`` and ``tags``), which keys
+    the step after it."""
     if step == PREPARE:
         # The same rows with another forecast task (which columns are known ahead, how many
         # folds of which horizon) train another model.
-        task = {name: run.data.params.get(name, "") for name in TASK_PARAMS}
+        task = {name: params.get(name, "") for name in TASK_PARAMS}
         return combined_digest(tags[TAG_DATA_DIGEST], json.dumps(task, sort_keys=True))
     if step == REGISTER:
         return f"{tags[TAG_REGISTERED_MODEL]}/{tags[TAG_MODEL_VERSION]}"
     return key
+
+
+def entry_tags(step: str, params: dict[str, str], tags: dict[str, str], key: str) -> dict:
+    """The tags that make a finished step run a cache entry: its key and its output, written
+    in one request (with the step's last record), so no run is keyed without its output."""
+    return {TAG_CACHE_OUTPUT: step_output(step, params, tags, key), TAG_CACHE_KEY: key}
 
 
 def _outputs_exist(client: MlflowClient, step: str, run: Run) -> bool:
@@ -89,19 +100,3 @@ def find_cached(client: MlflowClient, experiment_id: str, step: str, key: str) -
         max_results=_SEARCH_LIMIT,
     )
     return next((run for run in runs if _outputs_exist(client, step, run)), None)
-
-
-def remember(client: MlflowClient, step: str, run_id: str, key: str) -> Run:
-    """Make a finished run a cache entry; return it with its tags.
-
-    Output and key are written in one request, so no run is ever keyed without its output.
-    """
-    run = client.get_run(run_id)
-    tags = {TAG_CACHE_OUTPUT: step_output(step, run, key), TAG_CACHE_KEY: key}
-    client.log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
-    # The run as the store now holds it, without asking the store again.
-    data = run.data
-    return Run(run.info, RunData(
-        metrics=[Metric(k, v, 0, 0) for k, v in data.metrics.items()],
-        params=[Param(k, v) for k, v in data.params.items()],
-        tags=[RunTag(k, v) for k, v in {**data.tags, **tags}.items()]), run.inputs, run.outputs)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -18,7 +19,7 @@ from mlflow.entities import Run, RunStatus
 from mlflow.projects import _run as start_project_run
 from mlflow.tracking import MlflowClient
 
-from grocery.cache import cache_key, find_cached, remember
+from grocery.cache import CACHE_KEY_ENV, cache_key, find_cached
 from grocery.config import PROJECT_DIR, Product
 from grocery.console import text_table
 from grocery.errors import lost_connection, print_traceback
@@ -92,27 +93,38 @@ def reported_by_step(error: BaseException) -> bool:
     return seen is not None
 
 
+# `mlflow.run` starts a step with a copy of this process's environment, which the worker threads
+# share: one step is started at a time, each with its own cache key there.
+_STARTING = threading.Lock()
+
+
 def run_step(step: str, parameters: dict[str, str], product: Product, experiment_id: str,
-             env_manager: str) -> str:
+             env_manager: str, key: str) -> str:
     """Run one entry point of this project as a child of this thread's active run; its run id.
 
-    Started as ``mlflow.run`` starts it and waited for here: after the step exits,
-    ``mlflow.run`` asks the server for its run's status with the full retry budget even when
-    the step has just reported the server lost (exit 3). A step that exits 0 ended its run
-    itself; a failed step's run still RUNNING (the step killed, or dead before its run
+    The step is handed ``key``, which it records with its output if it ends well
+    (grocery/step_run.py). Started as ``mlflow.run`` starts it and waited for here: after the
+    step exits, ``mlflow.run`` asks the server for its run's status with the full retry budget
+    even when the step has just reported the server lost (exit 3). A step that exits 0 ended
+    its run itself; a failed step's run still RUNNING (the step killed, or dead before its run
     started) is ended FAILED here, as ``mlflow.run`` would.
     """
-    submitted = start_project_run(
-        uri=str(PROJECT_DIR), experiment_id=experiment_id, entry_point=step, version=None,
-        parameters=parameters, docker_args=None, backend_name="local", backend_config={},
-        storage_dir=None, env_manager=env_manager, synchronous=True,
-        run_name=run_name(product.name, step), build_image=False, docker_auth=None)
+    with _STARTING:
+        os.environ[CACHE_KEY_ENV] = key
+        try:
+            submitted = start_project_run(
+                uri=str(PROJECT_DIR), experiment_id=experiment_id, entry_point=step,
+                version=None, parameters=parameters, docker_args=None, backend_name="local",
+                backend_config={}, storage_dir=None, env_manager=env_manager, synchronous=True,
+                run_name=run_name(product.name, step), build_image=False, docker_auth=None)
+        finally:
+            del os.environ[CACHE_KEY_ENV]
     status = submitted.command_proc.wait()
     if status == STEP_LOST_SERVER:
         stop_retrying()  # before ending the parent run on the way out
         raise ServerLost(f"{product.name} {step} lost the tracking server")
     if status != 0:
-        # A step that exits 0 has ended its run itself (grocery/tracking.step_run); one that
+        # A step that exits 0 has ended its run itself (grocery/step_run.py); one that
         # failed may not have (killed, or dead before its run started).
         client = MlflowClient()
         if client.get_run(submitted.run_id).info.status == RUNNING:
@@ -138,8 +150,8 @@ def run_steps(product: Product, route: Route, settings: PipelineSettings,
             print(f"{product.name} {name}: run {run.info.run_id} reused "
                   f"({run_location(run)})", flush=True)
         else:
-            run_id = run_step(name, params, product, route.experiment_id, settings.env_manager)
-            run = remember(client, name, run_id, key)
+            run = client.get_run(run_step(name, params, product, route.experiment_id,
+                                          settings.env_manager, key))
         record.update({step_run_tag(name): run.info.run_id,
                        step_cached_tag(name): str(cached).lower()})
         return run

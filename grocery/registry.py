@@ -87,8 +87,9 @@ from grocery.prepared import (
     load_prepared_table,
 )
 from grocery.series import ACTUAL, with_total
+from grocery.step_run import StepRecord
 from grocery.tables import read_table
-from grocery.tracking import fail_run, log_record, run_artifact_uri
+from grocery.tracking import fail_run, run_artifact_uri
 from grocery.uris import public_uri
 
 _REFERENCE = re.compile(
@@ -608,15 +609,15 @@ class GateOutcome(NamedTuple):
     champion: ModelVersion | None
 
 
-def log_gate(run_id: str, outcome: GateOutcome, version: ModelVersion,
+def log_gate(step: StepRecord, outcome: GateOutcome, version: ModelVersion,
              dataset: tuple[str, str], tags: dict[str, str]) -> None:
-    """The gate's record on the register run, in one request: ``tags``, both scores as
+    """The gate's record into the register ``step``'s: ``tags``, both scores as
     ``candidate_<metric>``/``champion_<metric>``, and ``gate_metrics`` on the models."""
     now = int(time.time() * 1000)
     metrics = [Metric(key, float(value), now, 0)
                for key, value in decision_metrics(outcome.decision).items()]
-    log_record(run_id, metrics + gate_metrics(outcome.decision, version, outcome.champion,
-                                              dataset), tags=tags)
+    step.log(metrics + gate_metrics(outcome.decision, version, outcome.champion, dataset),
+             tags=tags)
 
 
 def decide_version(client: MlflowClient, version: ModelVersion, config: Config,

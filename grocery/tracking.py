@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import sys
 import time
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import mlflow
@@ -18,16 +15,14 @@ from mlflow.store.artifact.artifact_repository_registry import get_artifact_repo
 from mlflow.tracking import MlflowClient
 
 from grocery.config import Config, Product
-from grocery.errors import UserError, refusal
+from grocery.errors import UserError
 from grocery.names import (
     TAG_CODE_DIGEST,
     TAG_ENV,
     TAG_ERROR,
     TAG_GIT_DIRTY,
     TAG_GIT_REPO,
-    TAG_PRODUCT,
     TAG_SCRATCH,
-    TAG_STEP,
 )
 from grocery.provenance import code_digest, git_state
 from grocery.uris import public_uri, scrub
@@ -101,35 +96,6 @@ def run_location(run: Run) -> str:
     return f"experiment {experiment} in {uri}"
 
 
-@contextlib.contextmanager
-def step_run(step: str, product: Product | None = None,
-             extra_tags: dict[str, str] | None = None) -> Iterator[Run]:
-    """The step's MLflow run: the one ``mlflow run`` created for it, or a new one.
-
-    Tags it with the step, product and ``extra_tags``. A ``UserError`` inside, or the tracking
-    server refusing a request (403), ends the run FAILED with the reason as a tag, then
-    propagates as a UserError (the step turns it into one line and a non-zero exit).
-    """
-    configure_mlflow()
-    tags = {TAG_STEP: step, **provenance_tags(step), **(extra_tags or {})}
-    if product is not None:
-        tags[TAG_PRODUCT] = product.name
-    # Tags go with the start (one request), and the run MLflow reads back then holds them.
-    with mlflow.start_run(tags=tags) as active:
-        if active.info.experiment_id == DEFAULT_EXPERIMENT_ID:
-            name = product.experiment if product else "<product experiment>"
-            print(f"note: this {step} run is in the Default experiment; pass --experiment-name "
-                  f"{name} to keep it with its product", file=sys.stderr)
-        try:
-            yield active
-        except Exception as error:
-            reason = error if isinstance(error, UserError) else refusal(error)
-            if reason is None:
-                raise
-            mlflow.set_tag(TAG_ERROR, str(reason))
-            raise reason from None
-
-
 def log_folder(run: Run, folder: str | Path, artifact_path: str) -> None:
     """Upload ``folder``'s files under the run's ``artifact_path``, through the artifact store
     of the ``run`` in hand (MLflow's fluent logging reads the run back from the server first)."""
@@ -189,6 +155,10 @@ MLFLOW_DEFAULTS = {
     # MLflow prints each run's address as the tracking URI was given, credentials included;
     # the steps print their own progress line with the address made safe instead.
     "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
+    # Before its first download from a server's artifact store, MLflow asks the server whether
+    # it hands out presigned URLs for multipart downloads of large files; the steps download
+    # prepared tables and models of a few MB, proxied through the server, without asking.
+    "MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD": "false",
 }
 
 

@@ -16,7 +16,7 @@ from grocery.errors import exit_on_user_error
 from grocery.lineage import chain_record, check_format, read_chain, render
 from grocery.names import LINEAGE
 from grocery.registry import catalog_product, parse_model_ref, reference_tags, resolve
-from grocery.tracking import step_run
+from grocery.step_run import step_run
 
 RECORD_FILE = "lineage.json"  # the chain among the run's artifacts
 
@@ -33,9 +33,9 @@ def main() -> None:
     check_format(args.format)
     ref = parse_model_ref(args.model)
     client = MlflowClient()
-    with step_run(LINEAGE, catalog_product(load_config(), ref)):
+    with step_run(LINEAGE, catalog_product(load_config(), ref)) as step:
         version = resolve(client, ref)
-        mlflow.set_tags(reference_tags(version, ref))
+        step.log(tags=reference_tags(version, ref))
         record = chain_record(read_chain(client, version))
         mlflow.log_dict(record, RECORD_FILE)
         print(render(record, args.format))

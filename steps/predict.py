@@ -21,8 +21,9 @@ from grocery.forecaster import FORECAST
 from grocery.names import PREDICT
 from grocery.parameters import PRODUCT_PARAM
 from grocery.series import ACTUAL, department_total
+from grocery.step_run import step_run
 from grocery.tables import check_output, write_table
-from grocery.tracking import run_location, step_run
+from grocery.tracking import run_location
 
 OUTPUT_DIR = "predictions"  # the output's folder among the run's artifacts
 
@@ -43,21 +44,21 @@ def main() -> None:
     refs = {p.name: registry.product_model_ref(p.name, args.model_alias, args.model_version)
             for p in products}
     check_output(args.output, args.input)  # a bad output name, or the input, before any work
-    with step_run(PREDICT, products[0] if len(products) == 1 else None) as run:
+    with step_run(PREDICT, products[0] if len(products) == 1 else None) as step:
         forecasts, versions = {}, {}
         for name, ref in refs.items():
             forecasts[name], versions[name] = registry.product_forecast(
                 MlflowClient(), config, ref, args.input)
-        mlflow.set_tags(registry.prediction_tags(versions, refs))
+        step.log(tags=registry.prediction_tags(versions, refs))
         forecast = (forecasts[products[0].name] if len(products) == 1 else
                     department_total(forecasts, args.product, DATE, [FORECAST, ACTUAL]))
         written = write_table(forecast, Path(args.output).resolve())
         mlflow.log_artifact(str(written), OUTPUT_DIR)
-        mlflow.log_metric("rows", len(forecast))
+        step.log({"rows": len(forecast)})
         used = ", ".join(f"{v.name} v{v.version}" for v in versions.values())
-        print(f"{args.product} predict: run {run.info.run_id}, {len(forecast)} rows forecast with "
+        print(f"{args.product} predict: run {step.run_id}, {len(forecast)} rows forecast with "
               f"{used} ({', '.join(map(str, refs.values()))}) -> {written} "
-              f"({run_location(run)})")
+              f"({run_location(step.run)})")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ from grocery.experiments import data_schema
 from grocery.names import PREPARE, TAG_DATA_DIGEST
 from grocery.own_data import forecast_task, known_product, prepared_product, split_own_table
 from grocery.roles import parse_columns
-from grocery.tracking import log_record, run_location, step_run
+from grocery.step_run import step_run
+from grocery.tracking import run_location
 
 
 def parse_args() -> argparse.Namespace:
@@ -40,7 +41,7 @@ def main() -> None:
     config = load_config()
     known = known_product(config, args.product, args.data, args.department)
     tags = prepared.source_tags(known, args.data, args.target, args.date_column) if known else None
-    with step_run(PREPARE, known, tags) as run:
+    with step_run(PREPARE, known, tags) as step:
         product = prepared_product(config, args.product, args.data, args.department,
                                    args.target, args.date_column, args.known_ahead)
         known_ahead = (parse_columns(args.known_ahead) if args.data
@@ -59,18 +60,18 @@ def main() -> None:
                                          args.target, args.date_column, args.horizon,
                                          args.folds, known_ahead, sales.series)
         record = prepared.describe(
-            product, run.info.run_id, sales, args.data, args.target, args.date_column,
+            product, step.run_id, sales, args.data, args.target, args.date_column,
             data_schema(sales.sales, args.target, args.date_column),
             prepared.forecast_task(args.split, args.horizon, args.folds, frequency, roles))
         data_uri = prepared.log_prepared(sales.train, sales.validation, record)
-        prepared.log_datasets(run.info.run_id, prepared.datasets(
+        prepared.log_datasets(step.run_id, prepared.datasets(
             sales.train, sales.validation, record, data_uri, prepared.SPLIT_CONTEXTS))
-        log_record(run.info.run_id, prepared.row_metrics(sales),
-                   tags={TAG_DATA_DIGEST: record.data_digest, **prepared.task_tags(record)})
+        step.log(prepared.row_metrics(sales),
+                 tags={TAG_DATA_DIGEST: record.data_digest, **prepared.task_tags(record)})
     # Printed once the run has ended: the line says the step finished.
-    print(f"{product.name} prepare: run {run.info.run_id}, {len(sales.train)} train + "
+    print(f"{product.name} prepare: run {step.run_id}, {len(sales.train)} train + "
           f"{len(sales.validation)} validation rows, digest {record.data_digest} "
-          f"({run_location(run)}); data at {data_uri}")
+          f"({run_location(step.run)}); data at {data_uri}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 
-import mlflow
 from mlflow.tracking import MlflowClient
 
 from grocery import registry
@@ -26,7 +25,8 @@ from grocery.names import (
     TAG_TRAIN_RUN,
 )
 from grocery.prepared import prepared_table, prepared_uri
-from grocery.tracking import run_location, step_run
+from grocery.step_run import step_run
+from grocery.tracking import run_location
 
 
 def parse_args() -> argparse.Namespace:
@@ -39,27 +39,28 @@ def main() -> None:
     args = parse_args()
     config = load_config()
     client = MlflowClient()
-    # The process is recorded before the version exists: a registration queued behind this one
-    # can then tell when this process is dead (grocery/liveness.py).
-    with step_run(REGISTER, extra_tags={TAG_PROCESS: process_identity()}) as run:
+    with step_run(REGISTER, extra_tags={TAG_PROCESS: process_identity()}) as step:
         train_run = registry.finished_train_run(client, args.train_run_id)
         tags = train_run.data.tags
         product = config.find_product(tags[TAG_PRODUCT], tags.get(TAG_DEPARTMENT, ""))
-        mlflow.set_tags({TAG_PRODUCT: product.name, TAG_TRAIN_RUN: train_run.info.run_id})
+        step.log(tags={TAG_PRODUCT: product.name, TAG_TRAIN_RUN: train_run.info.run_id})
+        # The process is written before the version exists: a registration queued behind
+        # this one can then tell when this process is dead (grocery/liveness.py).
+        step.flush()
 
         configuration = registry.trained_configuration(train_run)
         data = prepared_table(prepared_uri(tags[TAG_PREPARE_RUN]))  # read if the gate refits
         name = registry.ensure_registered_model(client, config, product)
-        version = registry.register_version(client, name, train_run, product, run.info.run_id)
+        version = registry.register_version(client, name, train_run, product, step.run_id)
         outcome = registry.decide_version(client, version, config, configuration, data)
 
-        registry.log_gate(run.info.run_id, outcome, version,
+        registry.log_gate(step, outcome, version,
                           registry.evaluation_dataset(train_run),
                           {**registry.reference_tags(version),
                            **decision_tags(outcome.decision, config.gate, outcome.passed_over)})
     # Printed once the run has ended: the line says the step finished.
-    print(f"{product.name} register: run {run.info.run_id}, {name} v{version.version} "
-          f"@{outcome.decision.alias} ({outcome.decision.reason}) ({run_location(run)})")
+    print(f"{product.name} register: run {step.run_id}, {name} v{version.version} "
+          f"@{outcome.decision.alias} ({outcome.decision.reason}) ({run_location(step.run)})")
 
 
 if __name__ == "__main__":

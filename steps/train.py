@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 from functools import partial
 
-import mlflow
-
 from grocery import training
 from grocery.capacity import check_rows
 from grocery.config import load_config
@@ -27,7 +25,8 @@ from grocery.modeling import resolve_hyperparameters
 from grocery.names import GLOBAL, LOCAL, TRAIN
 from grocery.parameters import extra_params
 from grocery.prepared import EVALUATION, datasets, full_table, load_prepared, log_datasets
-from grocery.tracking import run_location, step_run
+from grocery.step_run import step_run
+from grocery.tracking import run_location
 from grocery.trained_record import log_trained
 
 
@@ -46,14 +45,14 @@ def main() -> None:
     config = load_config()
     choice = config.model(args.model)
     params = resolve_hyperparameters(choice, overrides)
-    with step_run(TRAIN) as run:
+    with step_run(TRAIN) as step:
         train, validation, prepared = load_prepared(args.data)
         product = config.find_product(prepared.product, prepared.department)
         spec = training.forecast_spec(prepared, config.forecast_strategy, args.series_model)
         check_series_model(spec)
-        mlflow.set_tags(training.run_tags(product, prepared, choice, params, spec))
+        step.log(tags=training.run_tags(product, prepared, choice, params, spec))
         inputs = datasets(train, validation, prepared, args.data)
-        log_datasets(run.info.run_id, inputs)
+        log_datasets(step.run_id, inputs)
         table = full_table(train, validation, prepared)
         check_rows(len(table), f"the prepared data of {product.name}")
         mapper = partial(map_chunks, engine=args.engine, address=args.ray_address)
@@ -67,12 +66,12 @@ def main() -> None:
         metrics.update(chain)
         model = fit_forecaster(choice, params, table, spec, mapper)
 
-        log_trained(run, model, backtest, metrics, table, spec, choice,
+        log_trained(step, model, backtest, metrics, table, spec, choice,
                     product.name, params, config.trusted_types(choice), inputs[EVALUATION],
                     per_series)
     # Printed once the run has ended: the line says the step finished.
-    print(f"{product.name} train: run {run.info.run_id}, "
-          f"{training.summary(choice.name, metrics)} ({run_location(run)})")
+    print(f"{product.name} train: run {step.run_id}, "
+          f"{training.summary(choice.name, metrics)} ({run_location(step.run)})")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 
-import mlflow
 from mlflow.tracking import MlflowClient
 
 from grocery.config import load_config
@@ -24,7 +23,7 @@ from grocery.registry import (
     resolve,
     version_uri,
 )
-from grocery.tracking import step_run
+from grocery.step_run import step_run
 
 
 def parse_args() -> argparse.Namespace:
@@ -37,9 +36,9 @@ def main() -> None:
     args = parse_args()
     ref = parse_model_ref(args.model)
     client = MlflowClient()
-    with step_run(VERIFY, catalog_product(load_config(), ref)):
+    with step_run(VERIFY, catalog_product(load_config(), ref)) as step:
         version = resolve(client, ref)
-        mlflow.set_tags(reference_tags(version, ref))
+        step.log(tags=reference_tags(version, ref))
         load_model(version)
         # The version number, not the alias: an alias may move between this check and serving.
         print(f"{version_label(version)} ({ref}) is what this package writes and loads with the "

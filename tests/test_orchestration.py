@@ -9,7 +9,7 @@ import sys
 import pytest
 from mlflow.tracking import MlflowClient
 
-from grocery.cache import cache_key, remember
+from grocery.cache import cache_key
 from grocery.config import Product, load_config
 from grocery.experiments import Route
 from grocery.liveness import process_identity
@@ -46,7 +46,7 @@ from grocery.orchestration import (
 )
 from grocery.parameters import PRODUCT_PARAM, PipelineSettings
 from grocery.tracking import DEFAULT_EXPERIMENT_ID, ensure_experiment
-from tests.test_cache import prepare_run, register_run, train_run
+from tests.test_cache import keyed, prepare_run, register_run, train_run
 
 CATALOG = load_config()
 FIRST, SECOND = list(CATALOG.products.values())[:2]
@@ -63,12 +63,12 @@ def cache_pipeline(client: MlflowClient, product: Product, rmse: float,
     experiment_id = ensure_experiment(client, CATALOG, product)
     digest = f"data-of-{product.name}"
     params = {PRODUCT_PARAM: product.name, **SETTINGS.prepare_params}
-    prepare = remember(client, PREPARE, prepare_run(client, experiment_id, digest),
+    prepare = keyed(client, PREPARE, prepare_run(client, experiment_id, digest),
                        cache_key(PREPARE, params, SETTINGS.data_digest))
     # train is keyed by what prepare produced: its data and forecast task.
     train_key = cache_key(TRAIN, SETTINGS.train_resolved, prepare.data.tags[TAG_CACHE_OUTPUT])
-    train = remember(client, TRAIN, train_run(client, experiment_id, rmse), train_key)
-    register = remember(client, REGISTER, register_run(client, experiment_id, train.info.run_id,
+    train = keyed(client, TRAIN, train_run(client, experiment_id, rmse), train_key)
+    register = keyed(client, REGISTER, register_run(client, experiment_id, train.info.run_id,
                                                        product, register_tags),
                         cache_key(REGISTER, {}, train_key))
     return {PREPARE: prepare.info.run_id, TRAIN: train.info.run_id,

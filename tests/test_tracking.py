@@ -11,23 +11,15 @@ from urllib.parse import urlparse
 import mlflow
 import pytest
 from mlflow.entities import RunStatus
-from mlflow.environment_variables import MLFLOW_EXPERIMENT_ID
-from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import PERMISSION_DENIED
 
 from grocery.config import load_config
 from grocery.errors import UserError
 from grocery.names import (
-    TAG_CODE_DIGEST,
     TAG_ENV,
     TAG_ERROR,
     TAG_NOTE,
-    TAG_PRODUCT,
     TAG_SCRATCH,
-    TAG_STEP,
-    TRAIN,
 )
-from grocery.provenance import code_digest
 from grocery.tracking import (
     DEFAULT_EXPERIMENT_ID,
     VERBOSE_ENV,
@@ -38,7 +30,6 @@ from grocery.tracking import (
     log_record,
     run_location,
     scratch_experiment,
-    step_run,
 )
 
 CATALOG = load_config()
@@ -63,44 +54,6 @@ def test_ensure_experiment_creates_it_with_tags_and_reapplies_them(tracking_stor
     with pytest.raises(UserError, match="mlflow experiments restore"):
         ensure_experiment(client, CATALOG, PRODUCT)
     client.restore_experiment(experiment_id)
-
-
-def test_step_run_tags_step_and_product_and_fails_on_a_user_error(tracking_store, capsys,
-                                                                  monkeypatch):
-    # Where `mlflow run` tells a step's process which experiment it runs in.
-    monkeypatch.setenv(MLFLOW_EXPERIMENT_ID.name,
-                       ensure_experiment(tracking_store.client, CATALOG, PRODUCT))
-    with step_run(TRAIN, PRODUCT, extra_tags={TAG_NOTE: "given at the start"}) as run:
-        # The run handed to the step already holds its tags (no second read).
-        assert run.data.tags[TAG_STEP] == TRAIN and run.data.tags[TAG_NOTE] == "given at the start"
-    finished = mlflow.get_run(run.info.run_id)
-    assert finished.info.status == RunStatus.to_string(RunStatus.FINISHED)
-    assert finished.data.tags[TAG_STEP] == TRAIN
-    assert finished.data.tags[TAG_PRODUCT] == PRODUCT.name
-    assert finished.data.tags[TAG_CODE_DIGEST] == code_digest(TRAIN)
-    assert "Default experiment" not in capsys.readouterr().err
-
-    with pytest.raises(UserError), step_run(TRAIN, PRODUCT) as run:
-        raise UserError("the table has no date column")
-    failed = mlflow.get_run(run.info.run_id)
-    assert failed.info.status == RunStatus.to_string(RunStatus.FAILED)
-    assert failed.data.tags[TAG_ERROR] == "the table has no date column"
-
-    # The tracking server refusing a request (as MLflow raises a 403) ends the run the same way.
-    denied = MlflowException("API request to endpoint /api/2.0/mlflow/model-versions/create "
-                             "failed with error code 403 != 200. Response body: 'Permission "
-                             "denied'", error_code=PERMISSION_DENIED)
-    with pytest.raises(UserError, match="refused to let you register a model version"), \
-            step_run(TRAIN, PRODUCT) as run:
-        raise denied
-    failed = mlflow.get_run(run.info.run_id)
-    assert failed.info.status == RunStatus.to_string(RunStatus.FAILED)
-    assert "register a model version" in failed.data.tags[TAG_ERROR]
-
-    monkeypatch.setenv(MLFLOW_EXPERIMENT_ID.name, DEFAULT_EXPERIMENT_ID)
-    with step_run(TRAIN, PRODUCT):
-        pass
-    assert f"--experiment-name {PRODUCT.experiment}" in capsys.readouterr().err
 
 
 def test_env_manager_of_the_run_mlflow_run_made(tracking_store):

@@ -10,6 +10,7 @@ from grocery.dataset import simulate_sales
 from grocery.evaluation import backtest_metrics, run_backtest
 from grocery.forecaster import ForecastSpec, fit_forecaster
 from grocery.names import TAG_MODEL_URI
+from grocery.step_run import StepRecord
 from grocery.trained_record import log_trained
 from tests.conftest import new_store
 
@@ -29,9 +30,10 @@ def test_the_model_its_linked_scores_its_parameters_and_pictures(tmp_path):
     try:
         with mlflow.start_run() as run:
             mlflow.log_param("alpha", "1.0")  # as `mlflow run` logs MLproject's parameters
-            run = mlflow.get_run(run.info.run_id)
-            info = log_trained(run, model, backtest, metrics, sales, SPEC, CHOICE, "milk",
+            step = StepRecord(mlflow.get_run(run.info.run_id), {})
+            info = log_trained(step, model, backtest, metrics, sales, SPEC, CHOICE, "milk",
                                {"alpha": 1.0}, CONFIG.trusted_types(CHOICE), dataset)
+            step.flush()
     finally:
         mlflow.set_tracking_uri(None)
     logged = store.client.get_run(run.info.run_id)

@@ -1,0 +1,98 @@
+"""A step's MLflow run and its record: tags, params and metrics kept until the step writes them.
+
+A step run sends its record in as few requests as it can (a server shared by many pipelines
+counts requests): what the step logs waits in a ``StepRecord`` and goes in one request when the
+step asks (``flush``), when it fails, or when it ends. A step started by `main` also ends with
+its cache key and output (grocery/cache.py) in that last request, so `main` need not write them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Iterator
+
+import mlflow
+from mlflow.entities import Metric, Run
+
+from grocery.cache import CACHE_KEY_ENV, entry_tags
+from grocery.config import Product
+from grocery.errors import UserError, refusal
+from grocery.names import TAG_ERROR, TAG_PRODUCT, TAG_STEP
+from grocery.tracking import DEFAULT_EXPERIMENT_ID, configure_mlflow, log_record, provenance_tags
+
+
+class StepRecord:
+    """A step's run (``run``) and what it has logged, written (``flush``) or not yet."""
+
+    def __init__(self, run: Run, tags: dict[str, str]) -> None:
+        self.run = run
+        self.params = dict(run.data.params)  # everything logged, written or waiting
+        self.tags = {**run.data.tags, **tags}
+        self._waiting: tuple[list[Metric], dict[str, str], dict[str, str]] = ([], {}, dict(tags))
+
+    @property
+    def run_id(self) -> str:
+        return self.run.info.run_id
+
+    def log(self, metrics: dict[str, float] | list[Metric] | None = None,
+            params: dict[str, object] | None = None,
+            tags: dict[str, str] | None = None) -> None:
+        """Keep ``metrics`` (a dict, or Metric objects linked to a model and a dataset),
+        ``params`` and ``tags`` for the next request."""
+        waiting_metrics, waiting_params, waiting_tags = self._waiting
+        if isinstance(metrics, dict):
+            now = int(time.time() * 1000)
+            metrics = [Metric(key, float(value), now, 0) for key, value in metrics.items()]
+        waiting_metrics.extend(metrics or [])
+        params = {key: str(value) for key, value in (params or {}).items()}
+        tags = {key: str(value) for key, value in (tags or {}).items()}
+        waiting_params.update(params)
+        waiting_tags.update(tags)
+        self.params.update(params)
+        self.tags.update(tags)
+
+    def flush(self) -> None:
+        """Write what waits, in one request (none when nothing does)."""
+        metrics, params, tags = self._waiting
+        if metrics or params or tags:
+            log_record(self.run_id, metrics, params, tags)
+        self._waiting = ([], {}, {})
+
+
+@contextlib.contextmanager
+def step_run(step: str, product: Product | None = None,
+             extra_tags: dict[str, str] | None = None) -> Iterator[StepRecord]:
+    """The step's MLflow run (the one ``mlflow run`` created for it, or a new one) and its
+    record, which starts with the step, product and ``extra_tags``.
+
+    A ``UserError`` inside, or the tracking server refusing a request (403), ends the run FAILED
+    with the reason as a tag, then propagates as a UserError (the step turns it into one line
+    and a non-zero exit). A step given a cache key by `main` (``$GROCERY_CACHE_KEY``) that ends
+    well records the key and its output with the rest.
+    """
+    configure_mlflow()
+    tags = {TAG_STEP: step, **provenance_tags(step), **(extra_tags or {})}
+    if product is not None:
+        tags[TAG_PRODUCT] = product.name
+    with mlflow.start_run() as active:
+        if active.info.experiment_id == DEFAULT_EXPERIMENT_ID:
+            name = product.experiment if product else "<product experiment>"
+            print(f"note: this {step} run is in the Default experiment; pass --experiment-name "
+                  f"{name} to keep it with its product", file=sys.stderr)
+        record = StepRecord(active, tags)
+        try:
+            yield record
+        except Exception as error:
+            reason = error if isinstance(error, UserError) else refusal(error)
+            if reason is None:  # our bug, or the server lost: MLflow ends the run FAILED
+                raise
+            record.log(tags={TAG_ERROR: str(reason)})
+            record.flush()
+            raise reason from None
+        key = os.environ.get(CACHE_KEY_ENV)
+        if key:
+            record.log(tags=entry_tags(step, record.params, record.tags, key))
+        record.flush()
