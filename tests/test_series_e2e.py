@@ -19,11 +19,12 @@ from grocery.names import (
     TAG_WORST_SERIES,
     TRAIN,
 )
-from tests.conftest import SHORT, Store, new_store, succeeded
+from tests.conftest import Store, new_store, succeeded
 from tests.ray_cluster import ray_cluster  # noqa: F401 (a fixture)
 
 # The fewest days a backtest of two origins takes (two seasons and two weeks before the first
-# origin, then two horizons): the request count's claim is about the number of series.
+# origin, then two horizons): these tests' claims are about the number of series (the requests,
+# the engines' equal scores, the totals), not the length of each.
 FEW_DAYS = {"rows": 100, "folds": 2}
 # The API requests of a cold one-product pipeline on a new server (bench/fanout.py counts the
 # same in docs/benchmarks.md): more is a round trip that crept back in.
@@ -77,7 +78,7 @@ def test_a_two_node_ray_cluster_scores_a_chain_as_joblib_does(tmp_path, ray_clus
     exp = ("--experiment-name", "Cherry_Models")
     store.client.create_experiment("Cherry_Models")
     succeeded(store.mlflow_run(*exp, entry_point="prepare", product="cherries", stores=200,
-                               **SHORT))
+                               **FEW_DAYS))
     (prepare,) = step_runs(store, "Cherry_Models")["prepare"]
     data = f"runs:/{prepare.info.run_id}/data"
     # The same train step on the same 200 series, its chunks on the cluster, then on joblib.
@@ -96,7 +97,7 @@ def test_a_two_node_ray_cluster_scores_a_chain_as_joblib_does(tmp_path, ray_clus
 
 def test_a_departments_stores_add_up_to_its_products_and_to_the_department(tmp_path):
     store = new_store(tmp_path / "store")
-    result = succeeded(store.mlflow_run(product="dairy", stores=5, **SHORT))
+    result = succeeded(store.mlflow_run(product="dairy", stores=5, **FEW_DAYS))
     (launcher,) = store.client.search_runs(["0"])
     assert launcher.data.metrics["dairy_total_mase"] > 0
     assert f"dairy department: bottom-up total of its products, rmse " \

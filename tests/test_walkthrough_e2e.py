@@ -22,6 +22,7 @@ from mlflow.tracking import MlflowClient
 from grocery.config import load_config
 from scripts.services import free_port, start, stop, wait_until_ready
 from tests.conftest import BIN, PROJECT_DIR, copy_project
+from tests.test_reproduce_e2e import repository_state
 
 README = PROJECT_DIR / "README.md"
 FENCE = re.compile(r"^```(\w*)[ \t]*\n(.*?)^```", re.M | re.S)
@@ -102,6 +103,7 @@ class Walker:
         self.port = str(free_port())
         self.server: subprocess.Popen | None = None
         self.one_product = False  # once `make run PRODUCT=all` ran one product instead
+        self.reproduced: tuple[dict, dict] | None = None  # the repository before and after
 
     def filled(self, commands: str) -> str:
         """The block with its placeholders filled from what earlier blocks printed."""
@@ -123,8 +125,11 @@ class Walker:
                                 self.folder, self.env)
             wait_until_ready(f"http://127.0.0.1:{self.port}/ping", self.server, log)
             return
+        before = repository_state(self.folder)
         done = subprocess.run(["bash", "-euo", "pipefail", "-c", commands], cwd=self.folder,
                               env=self.env, capture_output=True, text=True, timeout=900)
+        if "-e reproduce" in commands:
+            self.reproduced = before, repository_state(self.folder)
         assert done.returncode == 0, f"{commands}\nexit {done.returncode}\n{done.stdout}\n" \
                                      f"{done.stderr[-3000:]}"
         for product, name, run in STEP_LINE.findall(done.stdout):
@@ -183,6 +188,13 @@ def test_every_walkthrough_command_prints_what_the_readme_shows(walked):
     # Steps 9 and 10: the forecasts, seven days each, where the README says.
     for name in ("cheese_forecast.csv", "sourdough_forecast.csv"):
         assert len((walked.folder / name).read_text().splitlines()) == 8, name
+    # Step 11: `reproduce` exited 0, so the data digest and every metric came out equal; it
+    # rebuilt prepare and train under a parent in its own experiment and left the user's
+    # repository as it was (HEAD, branches, remotes, depth, work tree).
+    scratch = client.get_experiment_by_name("reproduce-grocery-forecasting-cheese")
+    assert len(client.search_runs([scratch.experiment_id])) == 3  # parent, prepare, train
+    before, after = walked.reproduced
+    assert after == before
     # Where a local store keeps its artifacts: mlruns/<experiment name>/ beside mlflow.db.
     assert (walked.folder / "mlruns" / "Cheese_Models" / trains[0] / "artifacts" / "evaluation"
             / "fan_chart.png").exists()
