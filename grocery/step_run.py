@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import time
 from collections.abc import Iterator
 
 import mlflow
@@ -21,7 +20,13 @@ from grocery.cache import CACHE_KEY_ENV, entry_tags
 from grocery.config import Product
 from grocery.errors import UserError, refusal
 from grocery.names import TAG_ERROR, TAG_PRODUCT, TAG_STEP
-from grocery.tracking import DEFAULT_EXPERIMENT_ID, configure_mlflow, log_record, provenance_tags
+from grocery.tracking import (
+    DEFAULT_EXPERIMENT_ID,
+    as_metrics,
+    configure_mlflow,
+    log_record,
+    provenance_tags,
+)
 
 
 class StepRecord:
@@ -29,9 +34,13 @@ class StepRecord:
 
     def __init__(self, run: Run, tags: dict[str, str]) -> None:
         self.run = run
-        self.params = dict(run.data.params)  # everything logged, written or waiting
+        # Everything logged, written or waiting (the run's own params and tags included).
+        self.params = dict(run.data.params)
         self.tags = {**run.data.tags, **tags}
-        self._waiting: tuple[list[Metric], dict[str, str], dict[str, str]] = ([], {}, dict(tags))
+        # What waits for the next request.
+        self._metrics: list[Metric] = []
+        self._params: dict[str, str] = {}
+        self._tags = dict(tags)
 
     @property
     def run_id(self) -> str:
@@ -42,24 +51,19 @@ class StepRecord:
             tags: dict[str, str] | None = None) -> None:
         """Keep ``metrics`` (a dict, or Metric objects linked to a model and a dataset),
         ``params`` and ``tags`` for the next request."""
-        waiting_metrics, waiting_params, waiting_tags = self._waiting
-        if isinstance(metrics, dict):
-            now = int(time.time() * 1000)
-            metrics = [Metric(key, float(value), now, 0) for key, value in metrics.items()]
-        waiting_metrics.extend(metrics or [])
         params = {key: str(value) for key, value in (params or {}).items()}
         tags = {key: str(value) for key, value in (tags or {}).items()}
-        waiting_params.update(params)
-        waiting_tags.update(tags)
+        self._metrics += as_metrics(metrics)
+        self._params.update(params)
+        self._tags.update(tags)
         self.params.update(params)
         self.tags.update(tags)
 
     def flush(self) -> None:
         """Write what waits, in one request (none when nothing does)."""
-        metrics, params, tags = self._waiting
-        if metrics or params or tags:
-            log_record(self.run_id, metrics, params, tags)
-        self._waiting = ([], {}, {})
+        if self._metrics or self._params or self._tags:
+            log_record(self.run_id, self._metrics, self._params, self._tags)
+        self._metrics, self._params, self._tags = [], {}, {}
 
 
 @contextlib.contextmanager

@@ -117,16 +117,22 @@ def artifact_uri_of(client: MlflowClient, uri: str) -> str:
     return run_artifact_uri(client.get_run(run_id), path)
 
 
+def as_metrics(metrics: dict[str, float] | list[Metric] | None) -> list[Metric]:
+    """``metrics`` as Metric objects: a dict's taken now, at step 0; Metric objects (linked to a
+    logged model and a dataset) as they are."""
+    if isinstance(metrics, dict):
+        now = int(time.time() * 1000)
+        return [Metric(key, float(value), now, 0) for key, value in metrics.items()]
+    return list(metrics or [])
+
+
 def log_record(run_id: str, metrics: dict[str, float] | list[Metric] | None = None,
                params: dict[str, object] | None = None,
                tags: dict[str, str] | None = None) -> None:
     """A run's metrics, params and tags in one request (a server shared by many pipelines
     counts requests); ``metrics`` as a dict, or as Metric objects to link them to a logged
     model and a dataset."""
-    if isinstance(metrics, dict):
-        now = int(time.time() * 1000)
-        metrics = [Metric(key, float(value), now, 0) for key, value in metrics.items()]
-    MlflowClient().log_batch(run_id, metrics=metrics or [],
+    MlflowClient().log_batch(run_id, metrics=as_metrics(metrics),
                              params=[Param(k, str(v)) for k, v in (params or {}).items()],
                              tags=[RunTag(k, str(v)) for k, v in (tags or {}).items()])
 

@@ -93,6 +93,17 @@ def git(repo: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
+def repository_state(repo: Path) -> dict[str, str]:
+    """What the user would notice changing: HEAD, branches, remotes, shallowness, edits."""
+    return {
+        "head": git(repo, "rev-parse", "HEAD"),
+        "branches": git(repo, "branch", "--list", "--format=%(refname) %(objectname)"),
+        "remotes": git(repo, "remote", "-v"),
+        "shallow": git(repo, "rev-parse", "--is-shallow-repository"),
+        "status": git(repo, "status", "--porcelain"),
+    }
+
+
 def copy_project(destination: Path) -> Path:
     """A new git repository holding the project's files as they are now, in one commit."""
     files = git(PROJECT_DIR, "ls-files", "--cached", "--others", "--exclude-standard").splitlines()

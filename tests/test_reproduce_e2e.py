@@ -7,25 +7,22 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHORT, Store, copy_project, error_lines, git, new_store, succeeded
+from tests.conftest import (
+    SHORT,
+    Store,
+    copy_project,
+    error_lines,
+    git,
+    new_store,
+    repository_state,
+    succeeded,
+)
 
 PRODUCT = "cheese"
 MODEL = "grocery-forecasting-cheese"
-
-
-def repository_state(repo: Path) -> dict[str, str]:
-    """What the user would notice changing: HEAD, branches, remotes, shallowness, edits."""
-    return {
-        "head": git(repo, "rev-parse", "HEAD"),
-        "branches": git(repo, "branch", "--list", "--format=%(refname) %(objectname)"),
-        "remotes": git(repo, "remote", "-v"),
-        "shallow": git(repo, "rev-parse", "--is-shallow-repository"),
-        "status": git(repo, "status", "--porcelain"),
-    }
 
 
 def free_port() -> int:

@@ -21,8 +21,7 @@ from mlflow.tracking import MlflowClient
 
 from grocery.config import load_config
 from scripts.services import free_port, start, stop, wait_until_ready
-from tests.conftest import BIN, PROJECT_DIR, copy_project
-from tests.test_reproduce_e2e import repository_state
+from tests.conftest import BIN, PROJECT_DIR, copy_project, repository_state
 
 README = PROJECT_DIR / "README.md"
 FENCE = re.compile(r"^```(\w*)[ \t]*\n(.*?)^```", re.M | re.S)
