@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 
 import mlflow
+from mlflow.tracking import MlflowClient
 
 from grocery import training
 from grocery.config import Config, Product, load_config
@@ -56,23 +57,25 @@ def prepare(config: Config, product: Product, seed: int = SEED, run_id: str = ""
 def main(product_name: str) -> None:
     config = load_config()
     product, choice = config.product(product_name), config.model(config.default_model)
-    mlflow.set_experiment(product.experiment)
-    with mlflow.start_run() as run:
-        sales, record = prepare(config, product, run_id=run.info.run_id)
-        table = full_table(sales.train, sales.validation, record)
-        spec = training.forecast_spec(record, config.forecast_strategy)
-        params = resolve_hyperparameters(choice, {})
-        backtest = run_backtest(choice, params, table, spec, record.folds)
-        metrics = backtest_metrics(backtest, training.noise_floor_of(record))
-        model = fit_forecaster(choice, params, table, spec)
-        inputs = datasets(sales.train, sales.validation, record,
-                          log_prepared(sales.train, sales.validation, record))
-        log_datasets(run.info.run_id, inputs)
-        record = StepRecord(run, {})
-        info = log_trained(record, model, backtest, metrics, table, spec, choice, product.name,
-                           params, config.trusted_types(choice), inputs[EVALUATION])
-        record.flush()
-        mlflow.register_model(info.model_uri, product.registered_model)
+    client = MlflowClient()
+    # The run as a step has it (grocery/step_run.py): made, written by its id, ended.
+    run = client.create_run(mlflow.set_experiment(product.experiment).experiment_id)
+    sales, record = prepare(config, product, run_id=run.info.run_id)
+    table = full_table(sales.train, sales.validation, record)
+    spec = training.forecast_spec(record, config.forecast_strategy)
+    params = resolve_hyperparameters(choice, {})
+    backtest = run_backtest(choice, params, table, spec, record.folds)
+    metrics = backtest_metrics(backtest, training.noise_floor_of(record))
+    model = fit_forecaster(choice, params, table, spec)
+    inputs = datasets(sales.train, sales.validation, record,
+                      log_prepared(run, sales.train, sales.validation, record))
+    log_datasets(run.info.run_id, inputs)
+    step = StepRecord(run, {})
+    info = log_trained(step, model, backtest, metrics, table, spec, choice, product.name,
+                       params, config.trusted_types(choice), inputs[EVALUATION])
+    step.flush()
+    client.set_terminated(run.info.run_id)
+    mlflow.register_model(info.model_uri, product.registered_model)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,9 @@ import mlflow
 import numpy as np
 import pandas as pd
 import skops.io
+from mlflow.entities import LoggedModelOutput, Run
 from mlflow.models.model import ModelInfo
+from mlflow.tracking import MlflowClient
 
 from grocery.config import PROJECT_DIR, pinned_requirements
 from grocery.forecaster import ForecastSpec, Model, forecast_table
@@ -67,20 +69,29 @@ def checked_skops_file(model: Model, folder: Path, trusted_types: list[str]) -> 
     return path
 
 
-def log_forecaster(model: Model, calibration: IntervalCalibration, spec: ForecastSpec,
+def log_forecaster(run: Run, model: Model, calibration: IntervalCalibration, spec: ForecastSpec,
                    table: pd.DataFrame, trusted_types: list[str], name: str = "forecaster",
                    params: dict | None = None) -> ModelInfo:
-    """Log the fitted forecaster under the active run as the logged model ``name`` with its
-    hyperparameters ``params``, its history-plus-future signature and input example, the pinned
-    requirements and the package's code."""
+    """Log the fitted forecaster as ``run``'s logged model ``name`` with its hyperparameters
+    ``params`` and the run's own, its history-plus-future signature and input example, the
+    pinned requirements and the package's code.
+
+    The logged model is made first, for the run in hand, then filled: ``log_model`` under an
+    active run would read the run back twice and copy ``model_config`` into the run's params
+    (it is in the model's MLmodel file)."""
     example = example_input(table, spec)
     output = forecast_table(model, calibration, spec, example)
+    logged = mlflow.initialize_logged_model(
+        name=name, source_run_id=run.info.run_id, experiment_id=run.info.experiment_id,
+        # As `log_model` names them: the run's params over the model's.
+        params={key: str(value) for key, value in {**(params or {}),
+                                                    **run.data.params}.items()})
     with tempfile.TemporaryDirectory() as folder:
         code = Path(folder) / PACKAGE_DIR.name
         shutil.copytree(PACKAGE_DIR, code, ignore=shutil.ignore_patterns("__pycache__"))
-        return mlflow.pyfunc.log_model(
+        info = mlflow.pyfunc.log_model(
             name=name,
-            params=params,
+            model_id=logged.model_id,
             python_model=str(MODEL_FILE),
             artifacts={ESTIMATOR_ARTIFACT: str(checked_skops_file(model, Path(folder),
                                                                   trusted_types))},
@@ -90,3 +101,5 @@ def log_forecaster(model: Model, calibration: IntervalCalibration, spec: Forecas
             input_example=example,
             pip_requirements=pinned_requirements(),
         )
+    MlflowClient().log_outputs(run.info.run_id, models=[LoggedModelOutput(logged.model_id, 0)])
+    return info

@@ -19,7 +19,7 @@ import mlflow
 import pandas as pd
 from mlflow.data.dataset_source import DatasetSource
 from mlflow.data.pandas_dataset import PandasDataset
-from mlflow.entities import DatasetInput, InputTag
+from mlflow.entities import DatasetInput, InputTag, Run
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
@@ -185,15 +185,15 @@ def prepared_table(uri: str) -> PreparedTable:
     return functools.cache(functools.partial(load_prepared_table, uri))
 
 
-def log_prepared(train: pd.DataFrame, validation: pd.DataFrame, prepared: PreparedData) -> str:
-    """Write train, validation and ``prepare.json`` under the active run's ``data/``; return the
+def log_prepared(run: Run, train: pd.DataFrame, validation: pd.DataFrame,
+                 prepared: PreparedData) -> str:
+    """Write train, validation and ``prepare.json`` under ``run``'s ``data/``; return the
     folder's URI."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         train.to_parquet(folder / TRAIN_FILE, index=False)
         validation.to_parquet(folder / VALIDATION_FILE, index=False)
         (folder / META_FILE).write_text(prepared.to_json())
-        run = mlflow.active_run()
         log_folder(run, tmp, DATA_DIR)
     return prepared_uri(run.info.run_id)
 

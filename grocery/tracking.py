@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -100,6 +102,20 @@ def log_folder(run: Run, folder: str | Path, artifact_path: str) -> None:
     """Upload ``folder``'s files under the run's ``artifact_path``, through the artifact store
     of the ``run`` in hand (MLflow's fluent logging reads the run back from the server first)."""
     get_artifact_repository(run.info.artifact_uri).log_artifacts(str(folder), artifact_path)
+
+
+def log_file(run: Run, path: str | Path, artifact_path: str | None = None) -> None:
+    """Upload the file at ``path`` under the run's ``artifact_path``, as ``log_folder`` does."""
+    get_artifact_repository(run.info.artifact_uri).log_artifact(str(path), artifact_path)
+
+
+def log_json(run: Run, record: dict, name: str) -> None:
+    """Upload ``record`` as the run's top-level JSON file ``name`` (as ``mlflow.log_dict``
+    writes it)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_text(json.dumps(record, indent=2, default=str))
+        log_file(run, path)
 
 
 def run_artifact_uri(run: Run, path: str) -> str:

@@ -27,7 +27,7 @@ def log_trained(step: StepRecord, model: Model, backtest: Backtest, metrics: dic
     MLflow need not read the scores back to link them), then its metrics, the estimator's
     parameters the run lacks and the model's URI (and the worst series) into ``step``'s
     record, then the per-series scores' table and the pictures."""
-    info = log_forecaster(model, backtest.calibration, spec, table, trusted_types,
+    info = log_forecaster(step.run, model, backtest.calibration, spec, table, trusted_types,
                           logged_model_name(product, choice.name), params)
     tags = {TAG_MODEL_URI: info.model_uri}
     if per_series is not None:
@@ -35,6 +35,6 @@ def log_trained(step: StepRecord, model: Model, backtest: Backtest, metrics: dic
     step.log(training.scored_metrics(metrics, backtest, info.model_id, evaluation),
              training.estimator_params(model, step.params), tags)
     if per_series is not None:
-        training.log_series_tables(per_series, backtest, table, spec)
-    training.log_plots(backtest, table, spec, f"{product}, {choice.name}")
+        training.log_series_tables(step.run, per_series, backtest, table, spec)
+    training.log_plots(step.run, backtest, table, spec, f"{product}, {choice.name}")
     return info

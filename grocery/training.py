@@ -12,10 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import mlflow
 import pandas as pd
 from mlflow.data.dataset import Dataset
-from mlflow.entities import Metric
+from mlflow.entities import Metric, Run
 
 from grocery import plots
 from grocery.config import ModelChoice, Product
@@ -131,9 +130,11 @@ def scored_metrics(metrics: dict[str, float], backtest: Backtest, model_id: str,
     return scored
 
 
-def log_plots(backtest: Backtest, table: pd.DataFrame, spec: ForecastSpec, title: str) -> None:
-    """The fan chart of the last origin, error by horizon for the model and each baseline, and
-    the backtest's forecasts against the actuals (of the bottom-up total, for many series)."""
+def log_plots(run: Run, backtest: Backtest, table: pd.DataFrame, spec: ForecastSpec,
+              title: str) -> None:
+    """Under ``run``'s evaluation pictures: the fan chart of the last origin, error by horizon
+    for the model and each baseline, and the backtest's forecasts against the actuals (of the
+    bottom-up total, for many series)."""
     frame = backtest.forecasts
     if spec.series:
         frame = total_backtest(backtest, table, spec)
@@ -153,21 +154,21 @@ def log_plots(backtest: Backtest, table: pd.DataFrame, spec: ForecastSpec, title
     with tempfile.TemporaryDirectory() as folder:
         for name, figure in figures.items():
             figure.savefig(Path(folder) / f"{name}.png")
-        log_folder(mlflow.active_run(), folder, PLOTS_DIR)
+        log_folder(run, folder, PLOTS_DIR)
 
 
-def log_series_tables(per_series: pd.DataFrame, backtest: Backtest, table: pd.DataFrame,
-                      spec: ForecastSpec) -> None:
+def log_series_tables(run: Run, per_series: pd.DataFrame, backtest: Backtest,
+                      table: pd.DataFrame, spec: ForecastSpec) -> None:
     """Every series' scores, and the bottom-up total's daily history and backtest (what a
-    department's total is summed from, grocery/department_totals.py), as Parquet tables of the
-    run in one upload, whatever the number of series."""
+    department's total is summed from, grocery/department_totals.py), as Parquet tables of
+    ``run`` in one upload, whatever the number of series."""
     history = daily_total(table, spec).rename(columns={spec.target: ACTUAL})
     total = total_backtest(backtest, table, spec)[list(TOTAL_COLUMNS)]
     with tempfile.TemporaryDirectory() as folder:
         for frame, name in ((per_series, SERIES_SCORES_FILE), (history, TOTAL_HISTORY_FILE),
                             (total, TOTAL_BACKTEST_FILE)):
             frame.to_parquet(Path(folder) / name, index=False)
-        log_folder(mlflow.active_run(), folder, PLOTS_DIR)
+        log_folder(run, folder, PLOTS_DIR)
 
 
 def summary(model: str, metrics: dict[str, float]) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 
-import mlflow
 from mlflow.tracking import MlflowClient
 
 from grocery.config import load_config
@@ -17,6 +16,7 @@ from grocery.lineage import chain_record, check_format, read_chain, render
 from grocery.names import LINEAGE
 from grocery.registry import catalog_product, parse_model_ref, reference_tags, resolve
 from grocery.step_run import step_run
+from grocery.tracking import log_json
 
 RECORD_FILE = "lineage.json"  # the chain among the run's artifacts
 
@@ -37,7 +37,7 @@ def main() -> None:
         version = resolve(client, ref)
         step.log(tags=reference_tags(version, ref))
         record = chain_record(read_chain(client, version))
-        mlflow.log_dict(record, RECORD_FILE)
+        log_json(step.run, record, RECORD_FILE)
         print(render(record, args.format))
 
 

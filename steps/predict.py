@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import mlflow
 from mlflow.tracking import MlflowClient
 
 from grocery import registry
@@ -23,7 +22,7 @@ from grocery.parameters import PRODUCT_PARAM
 from grocery.series import ACTUAL, department_total
 from grocery.step_run import step_run
 from grocery.tables import check_output, write_table
-from grocery.tracking import run_location
+from grocery.tracking import log_file, run_location
 
 OUTPUT_DIR = "predictions"  # the output's folder among the run's artifacts
 
@@ -53,7 +52,7 @@ def main() -> None:
         forecast = (forecasts[products[0].name] if len(products) == 1 else
                     department_total(forecasts, args.product, DATE, [FORECAST, ACTUAL]))
         written = write_table(forecast, Path(args.output).resolve())
-        mlflow.log_artifact(str(written), OUTPUT_DIR)
+        log_file(step.run, written, OUTPUT_DIR)
         step.log({"rows": len(forecast)})
         used = ", ".join(f"{v.name} v{v.version}" for v in versions.values())
         print(f"{args.product} predict: run {step.run_id}, {len(forecast)} rows forecast with "

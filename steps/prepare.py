@@ -63,7 +63,7 @@ def main() -> None:
             product, step.run_id, sales, args.data, args.target, args.date_column,
             data_schema(sales.sales, args.target, args.date_column),
             prepared.forecast_task(args.split, args.horizon, args.folds, frequency, roles))
-        data_uri = prepared.log_prepared(sales.train, sales.validation, record)
+        data_uri = prepared.log_prepared(step.run, sales.train, sales.validation, record)
         prepared.log_datasets(step.run_id, prepared.datasets(
             sales.train, sales.validation, record, data_uri, prepared.SPLIT_CONTEXTS))
         step.log(prepared.row_metrics(sales),

@@ -31,9 +31,8 @@ def logged(tmp_path_factory):
     store = new_store(tmp_path_factory.mktemp("logged"))
     mlflow.set_tracking_uri(store.uri)
     try:
-        with mlflow.start_run():
-            info = log_forecaster(model, backtest.calibration, SPEC, sales,
-                                  CONFIG.trusted_types(CHOICE))
+        info = log_forecaster(store.client.create_run("0"), model, backtest.calibration, SPEC,
+                              sales, CONFIG.trusted_types(CHOICE))
         loaded = mlflow.pyfunc.load_model(info.model_uri)
         folder = Path(mlflow.artifacts.download_artifacts(info.model_uri))
     finally:

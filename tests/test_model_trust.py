@@ -96,7 +96,8 @@ def genuine(tracking_store) -> tuple[ModelVersion, Path, object]:
         mlflow.log_param(MODEL_PARAM, CHOICE.name)
         mlflow.set_tags({TAG_STEP: TRAIN, TAG_HYPERPARAMETERS: json.dumps({"alpha": 1.0}),
                          TAG_FORECAST_STRATEGY: DIRECT})
-        info = log_forecaster(model, calibration, SPEC, SALES, TRUSTED)
+    info = log_forecaster(mlflow.get_run(run.info.run_id), model, calibration, SPEC, SALES,
+                          TRUSTED)
     version = mlflow.register_model(info.model_uri, PRODUCT.registered_model,
                                     tags={TAG_TRAIN_RUN: run.info.run_id})
     folder = Path(mlflow.artifacts.download_artifacts(

@@ -109,7 +109,7 @@ def test_log_then_load_gives_equal_frames_and_an_equal_record(tracking, split):
     store, experiment = tracking
     with mlflow.start_run(experiment_id=experiment) as run:
         record = describe(PRODUCT, run.info.run_id, split, "", TARGET, DATE, SCHEMA, task(split))
-        uri = log_prepared(split.train, split.validation, record)
+        uri = log_prepared(run, split.train, split.validation, record)
         log_datasets(run.info.run_id, datasets(split.train, split.validation, record, uri))
     assert uri == prepared_uri(run.info.run_id) == f"runs:/{run.info.run_id}/{DATA_DIR}"
     train, validation, loaded = load_prepared(uri)

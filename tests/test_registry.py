@@ -143,7 +143,7 @@ def prepare_run(experiment_id) -> mlflow.entities.Run:
             digests={"training": "t", "validation": "v"}, source=SYNTHETIC, horizon=HORIZON,
             folds=FOLDS, known_ahead=list(CONFIG.synthetic_known_ahead),
             observed=list(CONFIG.synthetic_observed), target_lags={"previous_days_demand": 1})
-        log_prepared(train, validation, record)
+        log_prepared(run, train, validation, record)
     return mlflow.get_run(run.info.run_id)
 
 

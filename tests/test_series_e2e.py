@@ -28,7 +28,7 @@ from tests.ray_cluster import ray_cluster  # noqa: F401 (a fixture)
 FEW_DAYS = {"rows": 100, "folds": 2}
 # The API requests of a cold one-product pipeline on a new server (bench/fanout.py counts the
 # same in docs/benchmarks.md): more is a round trip that crept back in.
-COLD_PIPELINE_REQUESTS = 67
+COLD_PIPELINE_REQUESTS = 60
 
 
 def step_runs(store: Store, experiment: str) -> dict[str, list]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import mlflow
 import pytest
 from mlflow.entities import RunStatus
-from mlflow.environment_variables import MLFLOW_EXPERIMENT_ID
+from mlflow.environment_variables import MLFLOW_EXPERIMENT_ID, MLFLOW_RUN_ID
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import PERMISSION_DENIED
 
@@ -61,6 +61,29 @@ def test_the_record_waits_and_is_written_with_the_step_and_product(in_product_ex
     assert tags[TAG_CODE_DIGEST] == code_digest(TRAIN)
     assert TAG_CACHE_KEY not in tags  # a step run alone is no cache entry
     assert "Default experiment" not in capsys.readouterr().err
+
+
+def test_the_run_mlflow_run_made_is_used_by_its_id_and_not_made_active(
+        in_product_experiment, tracking_store, monkeypatch):
+    # As `mlflow run` hands a step its run: created RUNNING, with its parameters, named by
+    # $MLFLOW_RUN_ID.
+    made = tracking_store.client.create_run(MLFLOW_EXPERIMENT_ID.get())
+    tracking_store.client.log_param(made.info.run_id, "rows", "100")
+    monkeypatch.setenv(MLFLOW_RUN_ID.name, made.info.run_id)
+    with step_run(PREPARE, PRODUCT) as step:
+        # No fluent active run: `mlflow.start_run` would read the run twice more.
+        assert mlflow.active_run() is None
+        assert step.run_id == made.info.run_id and step.params == {"rows": "100"}
+        step.log({"rows_train": 80})
+    ended = tracking_store.client.get_run(made.info.run_id)
+    assert ended.info.status == FINISHED and ended.info.end_time is not None
+    assert ended.data.metrics == {"rows_train": 80} and ended.data.tags[TAG_STEP] == PREPARE
+    # A step interrupted ends its run FAILED too.
+    monkeypatch.setenv(MLFLOW_RUN_ID.name, tracking_store.client.create_run(
+        MLFLOW_EXPERIMENT_ID.get()).info.run_id)
+    with pytest.raises(KeyboardInterrupt), step_run(PREPARE, PRODUCT) as step:
+        raise KeyboardInterrupt
+    assert tracking_store.client.get_run(step.run_id).info.status == FAILED
 
 
 def test_flush_writes_what_waits_at_once(in_product_experiment):

@@ -28,12 +28,12 @@ def test_the_model_its_linked_scores_its_parameters_and_pictures(tmp_path):
     store = new_store(tmp_path)
     mlflow.set_tracking_uri(store.uri)
     try:
-        with mlflow.start_run() as run:
-            mlflow.log_param("alpha", "1.0")  # as `mlflow run` logs MLproject's parameters
-            step = StepRecord(mlflow.get_run(run.info.run_id), {})
-            info = log_trained(step, model, backtest, metrics, sales, SPEC, CHOICE, "milk",
-                               {"alpha": 1.0}, CONFIG.trusted_types(CHOICE), dataset)
-            step.flush()
+        run = store.client.create_run("0")
+        store.client.log_param(run.info.run_id, "alpha", "1.0")  # as `mlflow run` logs them
+        step = StepRecord(store.client.get_run(run.info.run_id), {})
+        info = log_trained(step, model, backtest, metrics, sales, SPEC, CHOICE, "milk",
+                           {"alpha": 1.0}, CONFIG.trusted_types(CHOICE), dataset)
+        step.flush()
     finally:
         mlflow.set_tracking_uri(None)
     logged = store.client.get_run(run.info.run_id)
@@ -42,6 +42,10 @@ def test_the_model_its_linked_scores_its_parameters_and_pictures(tmp_path):
     assert "fit_intercept" in logged.data.params  # the estimator's own, beside MLproject's
     model_record = store.client.get_logged_model(info.model_id)
     assert (model_record.name, model_record.params["alpha"]) == ("milk-ridge", "1.0")
+    # The model is the run's output, made by it, and its params hold the model's alone.
+    assert [o.model_id for o in logged.outputs.model_outputs] == [info.model_id]
+    assert model_record.source_run_id == run.info.run_id
+    assert not any(key.startswith("spec") for key in logged.data.params)
     rmse = next(m for m in model_record.metrics if m.key == "rmse")
     assert (rmse.value, rmse.dataset_name, rmse.dataset_digest) == (
         metrics["rmse"], "milk-backtest", "d1")

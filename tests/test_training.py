@@ -110,7 +110,7 @@ def test_logged_histories_linked_to_the_model_and_dataset_and_pictures(tmp_path,
             log_record(run.info.run_id,
                        training.scored_metrics(metrics, result, model.model_id, dataset),
                        {"alpha": 1.0}, {"note": "one request"})
-            training.log_plots(result, table, spec, "test")
+            training.log_plots(run, result, table, spec, "test")
         found = mlflow.search_logged_models(
             experiment_ids=[run.info.experiment_id], output_format="list",
             filter_string=f"metrics.rmse <= {metrics['rmse']}",
