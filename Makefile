@@ -34,10 +34,12 @@ run: $(VENV)/.installed
 	  && echo INFO || echo WARNING)} mlflow run . -P product=$(PRODUCT) --env-manager local
 
 # The test suite needs real services: PostgreSQL (behind `mlflow server`) and Debian's
-# Chromium (the UI test). Both come from Debian's packages when missing.
+# Chromium (the UI test). Both come from Debian's packages when missing. Two workers, a file at a
+# time, in the order tests/conftest.py gives (the longest files first; xdist would otherwise
+# start the files with the most tests first, and the long end-to-end files last).
 test: $(VENV)/.installed-test postgresql chromium
 	ruff check .
-	pytest -n 2 --dist loadfile --durations=25
+	pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=25
 
 # The fast tests alone: every tests/test_<module>.py, none of the end-to-end tests/*_e2e.py.
 test-fast: $(VENV)/.installed-test

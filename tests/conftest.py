@@ -165,14 +165,14 @@ def tracking_store(tmp_path_factory):
 
 
 # The longest files first (by their times in a full run on this machine): `make test`'s two
-# workers each take one file at a time, so the long ones start early and the quick files fill in
-# behind them.
-SLOW_FILES = ("test_series_e2e.py", "test_walkthrough_e2e.py", "test_server_lost_e2e.py",
-              "test_server_e2e.py",
-              "test_server_faults_e2e.py",
-              "test_entry_points_e2e.py", "test_reproduce_e2e.py", "test_team_server_e2e.py",
-              "test_cache_e2e.py", "test_predict_e2e.py", "test_forecast_e2e.py",
-              "test_own_data_e2e.py", "test_pipeline_e2e.py")
+# workers each take one file at a time (xdist's reordering by test count turned off), so the long
+# ones start early and the quick files fill in behind them.
+SLOW_FILES = ("test_series_e2e.py", "test_walkthrough_e2e.py", "test_entry_points_e2e.py",
+              "test_server_faults_e2e.py", "test_reproduce_e2e.py", "test_server_e2e.py",
+              "test_own_data_e2e.py", "test_predict_e2e.py", "test_server_lost_e2e.py",
+              "test_cache_e2e.py", "test_team_server_e2e.py", "test_forecast_e2e.py",
+              "test_pipeline_e2e.py", "test_experiment_rule_e2e.py", "test_lineage_e2e.py",
+              "test_env_managers_e2e.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
