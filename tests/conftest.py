@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -15,6 +17,7 @@ import pytest
 # process that imports mlflow) stays off here and in every process the tests start.
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 
+from mlflow.projects._project_spec import load_project  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -57,6 +60,42 @@ class Store:
                               env=self.env(**(env or {})),
                               cwd=cwd or self.folder, capture_output=True, text=True,
                               timeout=900)
+
+
+def step_command(entry_point: str, **params: object) -> list[str]:
+    """The command `mlflow run -e <entry point> -P k=v ...` starts: MLproject's, its defaults and
+    ``params`` filled in by MLflow's own reading of MLproject."""
+    entry = load_project(str(PROJECT_DIR)).get_entry_point(entry_point)
+    return shlex.split(entry.compute_command({k: str(v) for k, v in params.items()}, None))
+
+
+@pytest.fixture
+def step_here(monkeypatch):
+    """Runs an entry point's step in this process, started as `mlflow run` starts it in a new one
+    (its command line, the store in MLflow's environment), and returns what it raised (None if
+    it ended well). For what a step makes of bad input, where a new process only adds seconds of
+    start-up: one such case per step also runs through the real `mlflow run`, for the one line,
+    the exit status and the launcher run. The environment is restored afterwards."""
+    saved = dict(os.environ)
+
+    def run(store: Store, entry_point: str, **params: object) -> BaseException | None:
+        command = step_command(entry_point, **params)
+        assert command[:2] == ["python", "-m"], command  # the steps run as modules
+        for name in [name for name in os.environ if name.startswith("MLFLOW_")]:
+            monkeypatch.delenv(name)
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", store.uri)
+        monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+        monkeypatch.setattr(sys, "argv", [command[2], *command[3:]])
+        monkeypatch.setattr(sys, "path", list(sys.path))  # a loaded model adds its code
+        try:
+            importlib.import_module(command[2]).main()
+        except Exception as error:  # noqa: BLE001 (the caller checks what it is)
+            return error
+        return None
+
+    yield run
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 # A short history and two backtest origins, for end-to-end tests whose claim does not depend on
@@ -122,11 +161,13 @@ def copy_project(destination: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def sqlite_server(tmp_path_factory):
-    """One real `mlflow server` (SQLite, proxied artifacts) for the whole session."""
+    """One real `mlflow server` (SQLite, proxied artifacts) for the whole session; one worker
+    process (a second costs 2 s of CPU at each start), as for every server whose test is not
+    about requests at once."""
     from scripts.services import TrackingServer
 
     folder = tmp_path_factory.mktemp("sqlite-server")
-    server = TrackingServer(f"sqlite:///{folder / 'mlflow.db'}", folder).start()
+    server = TrackingServer(f"sqlite:///{folder / 'mlflow.db'}", folder, workers=1).start()
     yield server
     server.stop()
 

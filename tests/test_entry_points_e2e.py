@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from grocery.config import load_config
+from grocery.errors import UserError
 from grocery.names import ALL_PRODUCTS
 from tests.conftest import SHORT, Store, error_lines, new_store, succeeded
 
@@ -77,18 +78,23 @@ def test_steps_run_alone_and_champion_moves_only_on_improvement(milk_store):
     assert {m.name for m in ranked} == {f"{MILK.name}-random_forest", f"{MILK.name}-ridge"}
 
 
+# A bad input of each step, through the real `mlflow run`: one line, a failed exit, no run left
+# RUNNING, nothing registered.
 BAD_INPUTS = [
     ("main", {"product": "bananas"}, f"unknown product 'bananas'; valid names: {VALID_NAMES}"),
-    ("main", {"product": "milk", "rows": 0}, "rows must be a positive number of days, got 0"),
-    ("main", {"product": "milk", "rows": 4}, "4 rows are too few for validation_fraction=0.2: "
-     "need at least 2 rows in train and in validation"),
-    ("main", {"product": "milk", "validation_fraction": 1.5},
-     "validation_fraction must be between 0 and 1 (exclusive), got 1.5"),
-    ("main", {"product": "milk", "model": "xgboost"},
-     f"unknown model 'xgboost'; valid models: {', '.join(CONFIG.models)}"),
     ("prepare", {"product": "milk", "rows": -5}, "rows must be a positive number of days, got -5"),
     ("register", {"train_run_id": "0123456789abcdef0123456789abcdef"},
      "train_run_id '0123456789abcdef0123456789abcdef' does not exist in this tracking store"),
+]
+# More of `main`'s, refused before any run starts: run in this process (tests/conftest.py).
+BAD_PIPELINE_INPUTS = [
+    ({"product": "milk", "rows": 0}, "rows must be a positive number of days, got 0"),
+    ({"product": "milk", "rows": 4}, "4 rows are too few for validation_fraction=0.2: "
+     "need at least 2 rows in train and in validation"),
+    ({"product": "milk", "validation_fraction": 1.5},
+     "validation_fraction must be between 0 and 1 (exclusive), got 1.5"),
+    ({"product": "milk", "model": "xgboost"},
+     f"unknown model 'xgboost'; valid models: {', '.join(CONFIG.models)}"),
 ]
 
 
@@ -102,6 +108,14 @@ def test_bad_input_is_one_line_and_leaves_nothing_behind(store, entry_point, par
         [e.experiment_id for e in store.client.search_experiments()])
     assert runs and all(r.info.status == "FAILED" for r in runs)
     assert not store.client.search_model_versions()
+
+
+@pytest.mark.parametrize(("params", "message"), BAD_PIPELINE_INPUTS)
+def test_bad_pipeline_input_is_refused_before_any_run(store, step_here, params, message):
+    error = step_here(store, "main", **params)
+    assert isinstance(error, UserError) and str(error) == message
+    assert store.client.search_runs(
+        [e.experiment_id for e in store.client.search_experiments()]) == []
 
 
 def test_registering_a_run_that_is_not_a_train_run_is_refused(milk_store):

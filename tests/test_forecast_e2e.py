@@ -11,6 +11,7 @@ import pytest
 
 from grocery.config import load_config
 from grocery.dataset import simulate_sales
+from grocery.errors import UserError
 from tests.conftest import Store, error_lines, new_store, succeeded
 
 CONFIG = load_config()
@@ -48,11 +49,11 @@ BAD = [
      "known_ahead column 'units' is the target; a forecast never knows its own target ahead, "
      "leave it out of known_ahead"),
 ]
+THROUGH_MLFLOW_RUN = "own-rows"  # the others run in this process (tests/conftest.py)
 
 
-@pytest.mark.parametrize(("make", "message"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
-def test_bad_forecast_input_is_one_line_and_leaves_nothing_behind(store, tmp_path, make,
-                                                                   message):
+def test_bad_forecast_input_is_one_line_and_leaves_nothing_behind(store, tmp_path):
+    make, message = next(b[1:] for b in BAD if b[0] == THROUGH_MLFLOW_RUN)
     result = store.mlflow_run(**make(tmp_path))
     assert result.returncode != 0, result.stderr  # the step exits 2; `mlflow run` says 1
     lines = error_lines(result)
@@ -62,6 +63,18 @@ def test_bad_forecast_input_is_one_line_and_leaves_nothing_behind(store, tmp_pat
         [e.experiment_id for e in store.client.search_experiments()])
     assert runs and all(r.info.status == "FAILED" for r in runs)
     assert not store.client.search_model_versions()
+
+
+HERE = [b for b in BAD if b[0] != THROUGH_MLFLOW_RUN]
+
+
+@pytest.mark.parametrize(("make", "message"), [b[1:] for b in HERE], ids=[b[0] for b in HERE])
+def test_bad_forecast_input_is_refused_before_any_run(store, step_here, tmp_path, make,
+                                                      message):
+    error = step_here(store, "main", **make(tmp_path))
+    assert isinstance(error, UserError) and str(error).endswith(message), error
+    assert store.client.search_runs(
+        [e.experiment_id for e in store.client.search_experiments()]) == []
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from grocery.errors import UserError
 from tests.champion import CHEESE, Champion, shared_champion
 from tests.conftest import error_lines, succeeded
 
@@ -91,15 +92,22 @@ def test_lineage_json_by_version_matches_the_store(champion):
         assert json.load(stream) == chain
 
 
-@pytest.mark.parametrize(("model", "message"), [
-    ("cheese", "model 'cheese' is not <name>/<version> or <name>@<alias>, "
-     "e.g. grocery-forecasting-cheese@champion"),
-    (f"{CHEESE.registered_model}/99", f"registered model '{CHEESE.registered_model}' has no "
-     "version 99"),
-])
-def test_bad_model_reference_is_one_line(champion, model, message):
+def test_bad_model_reference_is_one_line(champion):
+    model = f"{CHEESE.registered_model}/99"
     result = champion.store.mlflow_run(entry_point="lineage", model=model)
     assert result.returncode != 0
-    assert error_lines(result) == [f"error: {message}"]
+    assert error_lines(result) == [f"error: registered model '{CHEESE.registered_model}' has "
+                                   "no version 99"]
     assert "Traceback" not in result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_a_reference_that_is_none_is_refused_before_any_run(champion, step_here, capsys):
+    """The step run in this process (tests/conftest.py)."""
+    runs = len(champion.store.client.search_runs(["0"]))
+    error = step_here(champion.store, "lineage", model="cheese")
+    assert isinstance(error, UserError) and str(error) == (
+        "model 'cheese' is not <name>/<version> or <name>@<alias>, "
+        "e.g. grocery-forecasting-cheese@champion")
+    assert capsys.readouterr().out == ""
+    assert len(champion.store.client.search_runs(["0"])) == runs

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from grocery.config import load_config, own_product
+from grocery.errors import UserError
 from grocery.experiments import data_schema, route_run
 from grocery.own_data import read_own_table
 from grocery.prepared import PreparedData
@@ -151,14 +152,14 @@ def bad_target(folder: Path, csv: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("make", "message"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
-def test_bad_own_data_fails_the_run_with_the_reason(own_store, tmp_path, make, message):
+def test_bad_own_data_fails_the_run_with_the_reason(own_store, tmp_path):
+    """Through the real `mlflow run`: the table named is not there."""
     store, csv = own_store
-    data = make(tmp_path, csv)
+    data = BAD[0][1](tmp_path, csv)
     versions = len(store.client.search_model_versions())
     result = store.mlflow_run("--experiment-name", EXPERIMENT, entry_point="prepare",
                               data=data, **OWN)
-    expected = message.format(data=data)
+    expected = BAD[0][2].format(data=data)
     assert result.returncode != 0
     assert error_lines(result) == [f"error: {expected}"]
     assert "Traceback" not in result.stderr
@@ -167,6 +168,21 @@ def test_bad_own_data_fails_the_run_with_the_reason(own_store, tmp_path, make, m
     assert run.data.tags["grocery.error"] == expected
     assert not store.client.list_artifacts(run.info.run_id)
     assert len(store.client.search_model_versions()) == versions
+
+
+@pytest.mark.parametrize(("make", "message"), [b[1:] for b in BAD[1:]],
+                         ids=[b[0] for b in BAD[1:]])
+def test_bad_own_data_fails_the_run_here_with_the_reason(own_store, step_here, tmp_path, make,
+                                                         message):
+    """The other bad tables, the step run in this process (tests/conftest.py)."""
+    store, csv = own_store
+    data = make(tmp_path, csv)
+    error = step_here(store, "prepare", data=data, **OWN)
+    expected = message.format(data=data)
+    assert isinstance(error, UserError) and str(error) == expected, error
+    run = newest(store, "prepare")
+    assert run.info.status == "FAILED" and run.data.tags["grocery.error"] == expected
+    assert not store.client.list_artifacts(run.info.run_id)
 
 
 def test_an_extra_column_lands_in_a_new_experiment(tmp_path):

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from grocery.errors import UserError
 from grocery.forecaster import OUTPUT_COLUMNS
 from grocery.names import ALIAS_CHAMPION, TAG_REGISTERED_MODEL, registered_model_name
 from tests.champion import CHEESE, CONFIG, Champion, shared_champion
@@ -156,28 +157,42 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("source", "params", "message"), BAD,
-                         ids=["future-gap", "no-history", "no-price", "alias", "absent"])
-def test_bad_predict_is_one_line_and_a_failed_run(champion, tmp_path, source, params,
-                                                  message):
-    path = source(champion, tmp_path)
+def test_bad_predict_is_one_line_and_a_failed_run(champion, tmp_path):
+    """Through the real `mlflow run`: the input lacks a column the model takes."""
+    path = no_price(champion, tmp_path)
     output = tmp_path / "forecast.csv"
     result = champion.store.mlflow_run(entry_point="predict", product="cheese", input=path,
-                                       output=output, **params)
+                                       output=output)
     assert result.returncode != 0
-    expected = message.format(input=path)
     lines = error_lines(result)
-    assert len(lines) == 1 and lines[0].startswith(f"error: {expected}")
-    if source is no_price:  # the message ends by naming every column the model takes
-        taken = [c.split(" (")[0] for c in lines[0].split("the model takes ")[1].split("), ")]
-        assert {"date", *champion.prepared.known_ahead} <= set(taken)
-    else:
-        assert lines == [f"error: {expected}"]
+    assert len(lines) == 1 and lines[0].startswith(f"error: {BAD[2][2]}")
+    # The message ends by naming every column the model takes.
+    taken = [c.split(" (")[0] for c in lines[0].split("the model takes ")[1].split("), ")]
+    assert {"date", *champion.prepared.known_ahead} <= set(taken)
     assert "Traceback" not in result.stderr
     assert not output.exists()
     run = predict_run(champion.store)
     assert run.info.status == "FAILED"
     assert f"error: {run.data.tags['grocery.error']}" == lines[0]
+
+
+HERE = [b for b in BAD if b[0] is not no_price]
+
+
+@pytest.mark.parametrize(("source", "params", "message"), HERE,
+                         ids=["future-gap", "no-history", "alias", "absent"])
+def test_bad_predict_input_fails_the_run_with_the_reason(champion, step_here, tmp_path,
+                                                         source, params, message):
+    """The other bad inputs, the step run in this process (tests/conftest.py)."""
+    path = source(champion, tmp_path)
+    output = tmp_path / "forecast.csv"
+    error = step_here(champion.store, "predict", product="cheese", input=path, output=output,
+                      **params)
+    expected = message.format(input=path)
+    assert isinstance(error, UserError) and str(error) == expected, error
+    assert not output.exists()
+    run = predict_run(champion.store)
+    assert run.info.status == "FAILED" and run.data.tags["grocery.error"] == expected
 
 
 def test_a_product_outside_the_catalog_is_forecast_by_its_name(champion, tmp_path):

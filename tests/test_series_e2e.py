@@ -44,7 +44,7 @@ def test_a_thousand_stores_are_one_run_per_step_and_as_many_requests_as_ten(tmp_
     """The first of the two, a cold pipeline on a new server, also stays within its budget."""
     from scripts.services import TrackingServer
 
-    server = TrackingServer(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path).start()
+    server = TrackingServer(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path, workers=1).start()
     store = Store(uri=server.uri, folder=tmp_path)
     try:
         counts = {}

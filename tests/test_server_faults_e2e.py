@@ -23,7 +23,7 @@ CATALOG = load_config()
 
 
 def test_a_server_down_for_a_few_seconds_does_not_fail_a_step(tmp_path):
-    server = TrackingServer(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path).start()
+    server = TrackingServer(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path, workers=1).start()
     store = server_store(server, tmp_path)
     try:
         pipeline = start_until_prepared(store, "cheese", store.env())
