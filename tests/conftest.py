@@ -17,7 +17,7 @@ import pytest
 # process that imports mlflow) stays off here and in every process the tests start.
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 
-from mlflow.projects._project_spec import load_project  # noqa: E402
+from mlflow.projects.utils import load_project  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
