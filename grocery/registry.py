@@ -612,12 +612,10 @@ class GateOutcome(NamedTuple):
 def log_gate(step: StepRecord, outcome: GateOutcome, version: ModelVersion,
              dataset: tuple[str, str], tags: dict[str, str]) -> None:
     """The gate's record into the register ``step``'s: ``tags``, both scores as
-    ``candidate_<metric>``/``champion_<metric>``, and ``gate_metrics`` on the models."""
-    now = int(time.time() * 1000)
-    metrics = [Metric(key, float(value), now, 0)
-               for key, value in decision_metrics(outcome.decision).items()]
-    step.log(metrics + gate_metrics(outcome.decision, version, outcome.champion, dataset),
-             tags=tags)
+    ``candidate_<metric>``/``champion_<metric>``, and ``gate_metrics`` on the models (one
+    request when the step writes its record)."""
+    step.log(decision_metrics(outcome.decision), tags=tags)
+    step.log(gate_metrics(outcome.decision, version, outcome.champion, dataset))
 
 
 def decide_version(client: MlflowClient, version: ModelVersion, config: Config,

@@ -82,9 +82,8 @@ def step_here(monkeypatch):
         command = step_command(entry_point, **params)
         assert command[:2] == ["python", "-m"], command  # the steps run as modules
         for name in [name for name in os.environ if name.startswith("MLFLOW_")]:
-            monkeypatch.delenv(name)
-        monkeypatch.setenv("MLFLOW_TRACKING_URI", store.uri)
-        monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+            del os.environ[name]
+        os.environ.update(MLFLOW_TRACKING_URI=store.uri, MLFLOW_DISABLE_TELEMETRY="true")
         monkeypatch.setattr(sys, "argv", [command[2], *command[3:]])
         monkeypatch.setattr(sys, "path", list(sys.path))  # a loaded model adds its code
         try:

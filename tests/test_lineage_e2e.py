@@ -102,7 +102,7 @@ def test_bad_model_reference_is_one_line(champion):
     assert result.stdout.strip() == ""
 
 
-def test_a_reference_that_is_none_is_refused_before_any_run(champion, step_here, capsys):
+def test_a_reference_of_neither_form_is_refused_before_any_run(champion, step_here, capsys):
     """The step run in this process (tests/conftest.py)."""
     runs = len(champion.store.client.search_runs(["0"]))
     error = step_here(champion.store, "lineage", model="cheese")

@@ -6,7 +6,11 @@ from __future__ import annotations
 import mlflow
 import pytest
 from mlflow.entities import RunStatus
-from mlflow.environment_variables import MLFLOW_EXPERIMENT_ID, MLFLOW_RUN_ID
+from mlflow.environment_variables import (
+    MLFLOW_EXPERIMENT_ID,
+    MLFLOW_EXPERIMENT_NAME,
+    MLFLOW_RUN_ID,
+)
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import PERMISSION_DENIED
 
@@ -84,6 +88,18 @@ def test_the_run_mlflow_run_made_is_used_by_its_id_and_not_made_active(
     with pytest.raises(KeyboardInterrupt), step_run(PREPARE, PRODUCT) as step:
         raise KeyboardInterrupt
     assert tracking_store.client.get_run(step.run_id).info.status == FAILED
+
+
+def test_a_step_started_by_hand_runs_in_the_experiment_named_in_the_environment(
+        tracking_store, monkeypatch):
+    # As `mlflow.start_run` would place it: $MLFLOW_EXPERIMENT_NAME when no id is given.
+    monkeypatch.delenv(MLFLOW_EXPERIMENT_ID.name, raising=False)
+    monkeypatch.delenv(MLFLOW_RUN_ID.name, raising=False)
+    monkeypatch.setenv(MLFLOW_EXPERIMENT_NAME.name, PRODUCT.experiment)
+    expected = ensure_experiment(tracking_store.client, CATALOG, PRODUCT)
+    with step_run(TRAIN, PRODUCT) as step:
+        pass
+    assert tracking_store.client.get_run(step.run_id).info.experiment_id == expected
 
 
 def test_flush_writes_what_waits_at_once(in_product_experiment):
