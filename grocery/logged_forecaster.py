@@ -8,7 +8,10 @@ calibration) is the model's ``model_config``, and the package's modules travel a
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import mlflow
@@ -69,6 +72,19 @@ def checked_skops_file(model: Model, folder: Path, trusted_types: list[str]) -> 
     return path
 
 
+@contextmanager
+def no_bytecode_cache() -> Iterator[None]:
+    """Python writes no ``__pycache__`` meanwhile. ``log_model`` loads the saved model to check
+    its input example, importing forecaster_model.py from the model's own folder before that
+    folder is uploaded: a bytecode file there would travel with the model, which
+    grocery/model_trust.py then refuses (it holds a file the package never writes)."""
+    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        yield
+    finally:
+        sys.dont_write_bytecode = saved
+
+
 def log_forecaster(run: Run, model: Model, calibration: IntervalCalibration, spec: ForecastSpec,
                    table: pd.DataFrame, trusted_types: list[str], name: str = "forecaster",
                    params: dict | None = None) -> ModelInfo:
@@ -86,7 +102,7 @@ def log_forecaster(run: Run, model: Model, calibration: IntervalCalibration, spe
         # As `log_model` names them: the run's params over the model's.
         params={key: str(value) for key, value in {**(params or {}),
                                                     **run.data.params}.items()})
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, no_bytecode_cache():
         code = Path(folder) / PACKAGE_DIR.name
         shutil.copytree(PACKAGE_DIR, code, ignore=shutil.ignore_patterns("__pycache__"))
         info = mlflow.pyfunc.log_model(

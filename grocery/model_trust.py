@@ -84,6 +84,19 @@ def pickle_refusal(folder: Path, files: Sequence[str]) -> str | None:
     return None
 
 
+def bytecode_refusal(files: Sequence[str]) -> str | None:
+    """Why a model holding Python bytecode is refused: MLflow's loader would run a bytecode file
+    in place of the checked source (a hash-based one without reading the source at all)."""
+    compiled = [name for name in files
+                if name.endswith((".pyc", ".pyo")) or "__pycache__" in name.split("/")]
+    if compiled:
+        return (f"it holds Python bytecode ({', '.join(compiled[:3])}), which MLflow's loader "
+                "would run instead of the checked source (MLflow's own loader writes it into a "
+                "local store's version it imports in place: load or serve with "
+                "PYTHONDONTWRITEBYTECODE=1, and delete that __pycache__)")
+    return None
+
+
 def read_mlmodel(folder: Path) -> dict:
     """The model's MLmodel file as data (YAML read safely), or {} when missing or not a map."""
     return _yaml_map(folder / "MLmodel")
@@ -214,7 +227,8 @@ def refusal(folder: Path, trusted: Sequence[str]) -> str | None:
     catalog's reviewed skops types for its model. Reads files, imports and builds nothing."""
     files = model_files(folder)
     mlmodel = read_mlmodel(folder)
-    checks = (lambda: pickle_refusal(folder, files), lambda: flavor_refusal(mlmodel),
+    checks = (lambda: pickle_refusal(folder, files), lambda: bytecode_refusal(files),
+              lambda: flavor_refusal(mlmodel),
               lambda: code_refusal(folder, files), lambda: unexpected_refusal(files),
               lambda: environment_refusal(folder),
               lambda: trusted_types_refusal(folder, mlmodel, trusted))

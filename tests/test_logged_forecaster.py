@@ -3,6 +3,7 @@ model from code, loaded back through MLflow, answering like the forecaster in me
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import mlflow
@@ -15,7 +16,13 @@ from grocery.config import load_config
 from grocery.dataset import simulate_sales
 from grocery.evaluation import run_backtest
 from grocery.forecaster import OUTPUT_COLUMNS, ForecastSpec, fit_forecaster, forecast_table
-from grocery.logged_forecaster import checked_skops_file, example_input, log_forecaster
+from grocery.logged_forecaster import (
+    checked_skops_file,
+    example_input,
+    log_forecaster,
+    no_bytecode_cache,
+)
+from grocery.model_trust import refusal
 from tests.conftest import new_store
 
 CONFIG = load_config()
@@ -30,13 +37,17 @@ def logged(tmp_path_factory):
     model = fit_forecaster(CHOICE, {"alpha": 1.0}, sales, SPEC)
     store = new_store(tmp_path_factory.mktemp("logged"))
     mlflow.set_tracking_uri(store.uri)
+    # Python's default, whatever this environment says: bytecode is cached beside the source.
+    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, False
     try:
         info = log_forecaster(store.client.create_run("0"), model, backtest.calibration, SPEC,
                               sales, CONFIG.trusted_types(CHOICE))
-        loaded = mlflow.pyfunc.load_model(info.model_uri)
         folder = Path(mlflow.artifacts.download_artifacts(info.model_uri))
+        with no_bytecode_cache():  # MLflow's loader imports the stored model in place
+            loaded = mlflow.pyfunc.load_model(info.model_uri)
     finally:
         mlflow.set_tracking_uri(None)
+        sys.dont_write_bytecode = saved
     return sales, model, backtest.calibration, info, loaded, folder
 
 
@@ -74,6 +85,9 @@ def test_nothing_pickled_and_the_configuration_in_the_model(logged):
     files = [p.name for p in folder.rglob("*")]
     assert not [f for f in files if f.endswith((".pkl", ".pickle", ".cloudpickle"))]
     assert any(f.endswith(".skops") for f in files)
+    # Logging loads the model from its own folder; no bytecode of that may travel with it.
+    assert not [f for f in files if f.endswith(".pyc") or f == "__pycache__"]
+    assert refusal(folder, CONFIG.trusted_types(CHOICE)) is None
 
 
 def test_an_unreviewed_type_is_refused(tmp_path):

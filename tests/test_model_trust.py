@@ -4,14 +4,16 @@ that are not what the package writes are refused in one line before anything of 
 Each attack is built for real and registered beside a genuine version, with its tags: a
 cloudpickle pyfunc whose ``__reduce__`` writes a marker file (as ``@champion``, with the genuine
 signature), a skops file holding a type its own configuration trusts, a ``code/`` holding a
-``skops`` package, and a models-from-code file that is not ours. MLflow's own loader runs three
-of them (the controls); the package's loading path, register's gate and ``verify`` run none.
+``skops`` package, a models-from-code file that is not ours, and a bytecode file beside the
+genuine one. MLflow's own loader runs four of them (the controls); the package's loading path,
+register's gate and ``verify`` run none.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import py_compile
 import shutil
 import sys
 from pathlib import Path
@@ -31,7 +33,7 @@ from grocery.dataset import simulate_sales
 from grocery.errors import UserError
 from grocery.forecaster import fit_forecaster, forecast_table
 from grocery.intervals import calibrate
-from grocery.logged_forecaster import log_forecaster
+from grocery.logged_forecaster import log_forecaster, no_bytecode_cache
 from grocery.names import (
     ALIAS_CHAMPION,
     DIRECT,
@@ -169,12 +171,28 @@ def foreign_model_code(genuine, tmp_path: Path, marker: Path) -> ModelVersion:
     return registered_folder(genuine, folder)
 
 
+def bytecode_beside_model_code(genuine, tmp_path: Path, marker: Path) -> ModelVersion:
+    """The genuine forecaster_model.py, and a bytecode file for it that Python runs without
+    reading the source (hash-based, unchecked): the genuine code, then the marker line."""
+    folder = tampered(genuine, tmp_path)
+    source = folder / "forecaster_model.py"
+    payload = tmp_path / "payload.py"
+    payload.write_text(source.read_text() + "\nfrom pathlib import Path\n"
+                       f"Path({str(marker)!r}).write_text('ran')\n")
+    py_compile.compile(str(payload), cfile=str(folder / "__pycache__" / (
+        f"forecaster_model.{sys.implementation.cache_tag}.pyc")), doraise=True,
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    return registered_folder(genuine, folder)
+
+
 ATTACKS = {
     "pickle": (lambda g, tmp, marker: pickle_champion(g, marker), "pickle files"),
     "skops type": (skops_with_extra_type, "trusts skops types the catalog never reviewed: "
                                           "['tests.test_model_trust.MarkerOnLoad']"),
     "code/skops": (code_with_skops_package, "its code/ holds skops/__init__.py, outside"),
     "model code": (foreign_model_code, "its models-from-code file forecaster_model.py differs"),
+    "bytecode": (bytecode_beside_model_code, "it holds Python bytecode (__pycache__/"
+                                             "forecaster_model."),
 }
 
 
@@ -198,8 +216,9 @@ def test_a_genuine_version_passes_and_loads_with_the_catalogs_types(genuine):
     inputs = table[[c.name for c in registry.input_columns(version)]]
     answer = loaded.predict(inputs)
     # The same answer as MLflow's own loader gives (the signature enforced the same way) ...
-    pd.testing.assert_frame_equal(
-        answer, mlflow.pyfunc.load_model(registry.version_uri(version)).predict(inputs))
+    with no_bytecode_cache():  # as docs/troubleshooting.md says to load in place
+        theirs = mlflow.pyfunc.load_model(registry.version_uri(version))
+    pd.testing.assert_frame_equal(answer, theirs.predict(inputs))
     # ... from the fitted model in memory, read back with the catalog's types.
     np.testing.assert_allclose(answer["forecast"],
                                forecast_table(model, calibration, SPEC, inputs)["forecast"])
@@ -216,7 +235,7 @@ def test_an_attack_is_refused_before_anything_of_it_runs(genuine, tmp_path, atta
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("attack", ["pickle", "skops type", "model code"])
+@pytest.mark.parametrize("attack", ["pickle", "skops type", "model code", "bytecode"])
 def test_mlflows_own_loader_runs_the_attack(genuine, tmp_path, attack):
     """The control: each attack is real, MLflow runs it on load (its code/ shadowing a library
     needs a fresh process, where skops is not imported yet)."""
@@ -225,6 +244,23 @@ def test_mlflows_own_loader_runs_the_attack(genuine, tmp_path, attack):
     with contextlib.suppress(Exception):
         mlflow.pyfunc.load_model(registry.version_uri(version))
     assert marker.read_text() == "ran"
+
+
+def test_mlflows_loader_leaves_bytecode_in_a_local_version_unless_told_not_to(genuine,
+                                                                             tmp_path):
+    """MLflow's own loader imports a local store's version in place: with Python's default it
+    writes the model's bytecode there, which the package then refuses, as it refuses any."""
+    cached = registered_folder(genuine, tampered(genuine, tmp_path / "cached"))
+    kept = registered_folder(genuine, tampered(genuine, tmp_path / "kept"))
+    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, False  # Python's default
+    try:
+        mlflow.pyfunc.load_model(registry.version_uri(cached))
+    finally:
+        sys.dont_write_bytecode = saved
+    refused_in_one_line(cached, "it holds Python bytecode (__pycache__/forecaster_model.")
+    with no_bytecode_cache():
+        mlflow.pyfunc.load_model(registry.version_uri(kept))
+    registry.load_model(kept)
 
 
 def test_registers_gate_meets_a_pickle_champion_without_loading_it(genuine, tmp_path):

@@ -12,6 +12,7 @@ import pytest
 
 from grocery.errors import UserError
 from grocery.forecaster import OUTPUT_COLUMNS
+from grocery.logged_forecaster import no_bytecode_cache
 from grocery.names import ALIAS_CHAMPION, TAG_REGISTERED_MODEL, registered_model_name
 from tests.champion import CHEESE, CONFIG, Champion, shared_champion
 from tests.conftest import Store, error_lines, succeeded
@@ -38,7 +39,8 @@ def champion_forecast(champion: Champion, table: pd.DataFrame) -> pd.DataFrame:
     """What the champion forecasts for ``table``, computed in this process."""
     mlflow.set_tracking_uri(champion.store.uri)
     try:
-        model = mlflow.pyfunc.load_model(f"models:/{CHEESE.registered_model}@champion")
+        with no_bytecode_cache():  # MLflow's loader imports a local version in place
+            model = mlflow.pyfunc.load_model(f"models:/{CHEESE.registered_model}@champion")
     finally:
         mlflow.set_tracking_uri(None)
     return model.predict(table)

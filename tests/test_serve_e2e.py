@@ -45,7 +45,9 @@ def server(tmp_path_factory) -> Iterator[Server]:
                f"models:/{CHEESE.registered_model}@champion", "--env-manager", "local",
                "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     # Its own process group, so teardown stops the server and every worker it started.
-    process = start(command, log, champion.store.folder, champion.store.env())
+    # As the README serves a local store's version: its bytecode stays out of the version.
+    process = start(command, log, champion.store.folder,
+                    champion.store.env(PYTHONDONTWRITEBYTECODE="1"))
     try:
         url = f"http://127.0.0.1:{port}"
         wait_until_ready(f"{url}/ping", process, log)
