@@ -14,6 +14,10 @@ export MLFLOW_HTTP_REQUEST_MAX_RETRIES ?= 5
 export MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR ?= 1
 export MLFLOW_HTTP_REQUEST_BACKOFF_JITTER ?= 0.5
 export MLFLOW_HTTP_REQUEST_TIMEOUT ?= 60
+# Python's default, whatever the machine's environment says: bytecode cached beside the source
+# (__pycache__/, ignored by git). The pipeline and the tests run as on a user's machine; with the
+# cache off, a model that carried its own bytecode (refused by predict) went unnoticed.
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: run test test-fast lint clean postgresql
 
