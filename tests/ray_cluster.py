@@ -1,5 +1,5 @@
-"""A real Ray cluster of two nodes on loopback, one per test session, for the tests of
-``engine=ray``: `ray start --head` and a second node joining it, one CPU each.
+"""A real Ray cluster of two nodes on loopback, one per test module that uses it, for the tests
+of ``engine=ray``: `ray start --head` and a second node joining it, one CPU each.
 
 Import the fixture into a test module (``from tests.ray_cluster import ray_cluster``) and use
 ``ray_cluster.address`` as ``-P ray_address`` or ``map_chunks(..., address=...)``.
@@ -129,8 +129,10 @@ def two_nodes() -> Iterator[RayCluster]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[RayCluster]:
-    """Two Ray nodes on loopback for the whole session, one CPU each."""
+    """Two Ray nodes on loopback for one test module, one CPU each. Not for the session: idle,
+    the two nodes took 2.3 s of CPU a minute (starting them, 5 s), which the rest of a session
+    on two cores would pay."""
     with two_nodes() as cluster:
         yield cluster
