@@ -121,13 +121,16 @@ class TrackingServer:
 
 
 # MLflow's own auth config (mlflow/server/auth/basic_auth.ini): users are READ on what others
-# made unless granted more; the admin is created from here on the first start.
+# made unless granted more; the admin is created from here on the first start. A checked password
+# is kept for 60 s, as docs/team-server.md sets a team's server up (otherwise every request
+# hashes it again: tens of milliseconds of the server's CPU each).
 AUTH_CONFIG = """[mlflow]
 default_permission = READ
 database_uri = sqlite:///{database}
 admin_username = {admin}
 admin_password = {password}
 authorization_function = mlflow.server.auth:authenticate_request_basic_auth
+auth_cache_ttl_seconds = 60
 """
 
 
