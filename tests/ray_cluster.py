@@ -132,7 +132,6 @@ def two_nodes() -> Iterator[RayCluster]:
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[RayCluster]:
     """Two Ray nodes on loopback for one test module, one CPU each. Not for the session: idle,
-    the two nodes took 2.3 s of CPU a minute (starting them, 5 s), which the rest of a session
-    on two cores would pay."""
+    the nodes still take CPU, which the rest of a session on two busy cores would pay."""
     with two_nodes() as cluster:
         yield cluster
