@@ -40,10 +40,11 @@ def main() -> None:
         version = resolve(client, ref)
         step.log(tags=reference_tags(version, ref))
         load_model(version)
-        # The version number, not the alias: an alias may move between this check and serving.
+        # The version number, not the alias: an alias may move between this check and serving;
+        # and no bytecode left in it, which the next check would refuse.
         print(f"{version_label(version)} ({ref}) is what this package writes and loads with the "
-              f"catalog's trusted types; serve exactly it: mlflow models serve -m "
-              f"{version_uri(version)}")
+              f"catalog's trusted types; serve exactly it: PYTHONDONTWRITEBYTECODE=1 mlflow "
+              f"models serve -m {version_uri(version)}")
 
 
 if __name__ == "__main__":

@@ -290,7 +290,8 @@ def test_verify_names_the_version_and_the_reason_in_one_line(genuine, tmp_path, 
     assert not marker.exists()
     monkeypatch.setattr(sys, "argv", ["verify", "--model", str(registry.version_ref(genuine[0]))])
     verify.exit_on_user_error(verify.main)
-    assert (f"mlflow models serve -m models:/{PRODUCT.registered_model}/{genuine[0].version}"
+    assert (f"PYTHONDONTWRITEBYTECODE=1 mlflow models serve -m "
+            f"models:/{PRODUCT.registered_model}/{genuine[0].version}"
             in capsys.readouterr().out)
 
 
