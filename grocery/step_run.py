@@ -114,21 +114,24 @@ def step_run(step: str, product: Product | None = None,
         print(f"note: this {step} run is in the Default experiment; pass --experiment-name "
               f"{name} to keep it with its product", file=sys.stderr)
     record = StepRecord(run, tags)
+    # FAILED unless everything, the step's last request included, went through: our bug, an
+    # interruption or the server lost end the run FAILED all the same.
+    status = RunStatus.FAILED
     try:
-        yield record
-    except BaseException as error:
-        reason = (error if isinstance(error, UserError) else
-                  refusal(error) if isinstance(error, Exception) else None)
-        if reason is not None:
+        try:
+            yield record
+        except BaseException as error:
+            reason = (error if isinstance(error, UserError) else
+                      refusal(error) if isinstance(error, Exception) else None)
+            if reason is None:
+                raise
             record.log(tags={TAG_ERROR: str(reason)})
             record.flush()
-        # Our bug, an interruption or the server lost: the run ends FAILED all the same.
-        client.set_terminated(record.run_id, RunStatus.to_string(RunStatus.FAILED))
-        if reason is None:
-            raise
-        raise reason from None
-    key = os.environ.get(CACHE_KEY_ENV)
-    if key:
-        record.log(tags=entry_tags(step, record.params, record.tags, key))
-    record.flush()
-    client.set_terminated(record.run_id)
+            raise reason from None
+        key = os.environ.get(CACHE_KEY_ENV)
+        if key:
+            record.log(tags=entry_tags(step, record.params, record.tags, key))
+        record.flush()
+        status = RunStatus.FINISHED
+    finally:
+        client.set_terminated(record.run_id, RunStatus.to_string(status))

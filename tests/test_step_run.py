@@ -90,6 +90,18 @@ def test_the_run_mlflow_run_made_is_used_by_its_id_and_not_made_active(
     assert tracking_store.client.get_run(step.run_id).info.status == FAILED
 
 
+def test_a_record_the_store_refuses_at_the_end_leaves_the_run_failed(
+        in_product_experiment, tracking_store, monkeypatch):
+    # The step's last request fails (MLflow refuses to change a parameter `mlflow run` set):
+    # the run ends FAILED, not RUNNING.
+    made = tracking_store.client.create_run(MLFLOW_EXPERIMENT_ID.get())
+    tracking_store.client.log_param(made.info.run_id, "rows", "100")
+    monkeypatch.setenv(MLFLOW_RUN_ID.name, made.info.run_id)
+    with pytest.raises(MlflowException), step_run(PREPARE, PRODUCT) as step:
+        step.log(params={"rows": 200})
+    assert tracking_store.client.get_run(step.run_id).info.status == FAILED
+
+
 def test_a_step_started_by_hand_runs_in_the_experiment_named_in_the_environment(
         tracking_store, monkeypatch):
     # As `mlflow.start_run` would place it: $MLFLOW_EXPERIMENT_NAME when no id is given.
