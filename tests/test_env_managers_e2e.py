@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.conftest import SHORT, succeeded
 
 
-# uv comes from requirements-test.txt; `mlflow run --env-manager uv` finds it on PATH.
+# uv comes from requirements-setup.txt; `mlflow run --env-manager uv` finds it on PATH.
 def test_the_pipeline_passes_in_a_uv_environment(store):
     result = succeeded(store.mlflow_run(env_manager="uv", product="milk", **SHORT))
     client = store.client
