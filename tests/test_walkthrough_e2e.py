@@ -152,8 +152,9 @@ def walked(tmp_path_factory) -> Walker:
     # clone's own .venv folder leaves it.
     with (folder / ".git" / "info" / "exclude").open("a") as exclude:
         exclude.write(".venv\n")
-    # `make run` rebuilds the venv when requirements.txt is newer than it: the copy's is not.
-    os.utime(folder / "requirements.txt", (0, 0))
+    # `make run` rebuilds the venv when a requirements file is newer than it: the copy's are not.
+    for requirements in folder.glob("requirements*.txt"):
+        os.utime(requirements, (0, 0))
     walker = Walker(folder)
     try:
         for step in walkthrough():
