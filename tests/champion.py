@@ -1,6 +1,6 @@
 """One tracking store with a registered cheese champion, shared by the predict, serve and
-lineage tests (the pipeline runs once per test session, ~25 s), and the history-plus-future
-tables a forecast takes.
+lineage tests (the pipeline runs once per test session, ~25 s: `make test` gives their three
+files to one worker, tests/conftest.py), and the history-plus-future tables a forecast takes.
 
 A test module wraps ``shared_champion`` in its own fixture; the first call runs the pipeline,
 later calls (from any module) get the same store.

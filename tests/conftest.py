@@ -19,6 +19,7 @@ os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 
 from mlflow.projects.utils import load_project  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
+from xdist.scheduler import LoadFileScheduling  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -204,15 +205,21 @@ def tracking_store(tmp_path_factory):
     mlflow.set_tracking_uri(None)
 
 
-# The longest files first (by their times in a full run on this machine): `make test`'s two
-# workers each take one file at a time (xdist's reordering by test count turned off), so the long
-# ones start early and the quick files fill in behind them.
-SLOW_FILES = ("test_series_e2e.py", "test_walkthrough_e2e.py", "test_entry_points_e2e.py",
-              "test_server_faults_e2e.py", "test_reproduce_e2e.py", "test_server_e2e.py",
-              "test_own_data_e2e.py", "test_predict_e2e.py", "test_server_lost_e2e.py",
-              "test_cache_e2e.py", "test_team_server_e2e.py", "test_forecast_e2e.py",
-              "test_pipeline_e2e.py", "test_experiment_rule_e2e.py", "test_lineage_e2e.py",
-              "test_env_managers_e2e.py")
+# The longest files first, by their times in a full `make test` on this machine (a file's own
+# fixtures included): `make test`'s two workers each take one file at a time (xdist's reordering
+# by test count turned off), so the long ones start early and the quick files fill in behind
+# them, the last to finish a few seconds apart. The in-process files that take tens of seconds
+# (test_registry.py, test_engines.py) go among the end-to-end files, not last.
+SLOW_FILES = ("test_series_e2e.py", "test_walkthrough_e2e.py", "test_server_e2e.py",
+              "test_entry_points_e2e.py", "test_predict_e2e.py", "test_lineage_e2e.py",
+              "test_serve_e2e.py", "test_own_data_e2e.py", "test_server_lost_e2e.py",
+              "test_cache_e2e.py", "test_server_faults_e2e.py", "test_reproduce_e2e.py",
+              "test_pipeline_e2e.py", "test_registry.py", "test_team_server_e2e.py",
+              "test_experiment_rule_e2e.py", "test_forecast_e2e.py", "test_engines.py",
+              "test_env_managers_e2e.py", "test_ui_e2e.py")
+# The files that read the session's cheese champion (tests/champion.py) go to one worker
+# together, which makes it once: as files, each worker that took one of them made its own.
+CHAMPION_FILES = ("test_predict_e2e.py", "test_lineage_e2e.py", "test_serve_e2e.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -224,3 +231,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return len(SLOW_FILES) + (0 if name.endswith("_e2e.py") else 1)
 
     items.sort(key=rank)
+
+
+class FileScheduling(LoadFileScheduling):
+    """xdist's ``--dist loadfile``, but with the champion's files as one unit of work."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        path = super()._split_scope(nodeid)
+        return "champion" if Path(path).name in CHAMPION_FILES else path
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log) -> LoadFileScheduling | None:
+    """``FileScheduling`` for ``--dist loadfile``; xdist's own scheduler otherwise."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    return FileScheduling(config, log)
