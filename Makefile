@@ -21,8 +21,8 @@ export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: run test test-fast lint clean postgresql
 
-# uv installs the pinned lists: the same packages as pip, compiled to bytecode as pip does, in
-# about a third of pip's time on this machine (docs/contributing.md).
+# uv installs the pinned lists: the same packages as pip, compiled to bytecode as pip does,
+# several times faster (docs/contributing.md).
 UV_INSTALL := $(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode
 
 $(VENV)/.installed: requirements.txt requirements-setup.txt
