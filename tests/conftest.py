@@ -8,6 +8,8 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,6 +103,17 @@ def step_here(monkeypatch):
 # A short history and two backtest origins, for end-to-end tests whose claim does not depend on
 # how long the history is or how many origins the backtest has: their pipelines run quicker.
 SHORT = {"rows": 300, "folds": 2}
+
+
+@contextmanager
+def bytecode_cache_on() -> Iterator[None]:
+    """Python's default meanwhile, whatever this environment says: imports cache their bytecode
+    beside the source (the opposite of grocery.logged_forecaster.no_bytecode_cache)."""
+    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, False
+    try:
+        yield
+    finally:
+        sys.dont_write_bytecode = saved
 
 
 def new_store(folder: Path) -> Store:

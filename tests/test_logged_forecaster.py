@@ -3,7 +3,6 @@ model from code, loaded back through MLflow, answering like the forecaster in me
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import mlflow
@@ -23,7 +22,7 @@ from grocery.logged_forecaster import (
     no_bytecode_cache,
 )
 from grocery.model_trust import refusal
-from tests.conftest import new_store
+from tests.conftest import bytecode_cache_on, new_store
 
 CONFIG = load_config()
 CHOICE = CONFIG.model("ridge")
@@ -38,16 +37,15 @@ def logged(tmp_path_factory):
     store = new_store(tmp_path_factory.mktemp("logged"))
     mlflow.set_tracking_uri(store.uri)
     # Python's default, whatever this environment says: bytecode is cached beside the source.
-    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, False
     try:
-        info = log_forecaster(store.client.create_run("0"), model, backtest.calibration, SPEC,
-                              sales, CONFIG.trusted_types(CHOICE))
-        folder = Path(mlflow.artifacts.download_artifacts(info.model_uri))
-        with no_bytecode_cache():  # MLflow's loader imports the stored model in place
-            loaded = mlflow.pyfunc.load_model(info.model_uri)
+        with bytecode_cache_on():
+            info = log_forecaster(store.client.create_run("0"), model, backtest.calibration,
+                                  SPEC, sales, CONFIG.trusted_types(CHOICE))
+            folder = Path(mlflow.artifacts.download_artifacts(info.model_uri))
+            with no_bytecode_cache():  # MLflow's loader imports the stored model in place
+                loaded = mlflow.pyfunc.load_model(info.model_uri)
     finally:
         mlflow.set_tracking_uri(None)
-        sys.dont_write_bytecode = saved
     return sales, model, backtest.calibration, info, loaded, folder
 
 

@@ -47,6 +47,7 @@ from grocery.prepared import SYNTHETIC, PreparedData
 from grocery.registry import MODEL_PARAM
 from grocery.training import forecast_spec
 from steps import verify
+from tests.conftest import bytecode_cache_on
 
 CONFIG = load_config()
 PRODUCT = CONFIG.product("cheese")
@@ -252,11 +253,8 @@ def test_mlflows_loader_leaves_bytecode_in_a_local_version_unless_told_not_to(ge
     writes the model's bytecode there, which the package then refuses, as it refuses any."""
     cached = registered_folder(genuine, tampered(genuine, tmp_path / "cached"))
     kept = registered_folder(genuine, tampered(genuine, tmp_path / "kept"))
-    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, False  # Python's default
-    try:
+    with bytecode_cache_on():  # Python's default
         mlflow.pyfunc.load_model(registry.version_uri(cached))
-    finally:
-        sys.dont_write_bytecode = saved
     refused_in_one_line(cached, "it holds Python bytecode (__pycache__/forecaster_model.")
     with no_bytecode_cache():
         mlflow.pyfunc.load_model(registry.version_uri(kept))

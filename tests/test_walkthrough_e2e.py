@@ -93,7 +93,9 @@ class Walker:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+        # Nor this machine's PYTHONDONTWRITEBYTECODE: Python's default, as a reader's has it.
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith("MLFLOW_") and k != "PYTHONDONTWRITEBYTECODE"}
         self.env.update(PATH=f"{BIN}{os.pathsep}{self.env['PATH']}",
                         MLFLOW_DISABLE_TELEMETRY="true")
         self.runs: dict[tuple[str, str], str] = {}  # (product, step) -> the newest run id
