@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import shlex
 import shutil
+import sqlite3
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,9 +119,28 @@ def bytecode_cache_on() -> Iterator[None]:
         sys.dont_write_bytecode = saved
 
 
+@functools.cache
+def migrated_database() -> bytes:
+    """An empty tracking database as MLflow creates it (its schema migrated, its Default
+    experiment made), made once per test process."""
+    with tempfile.TemporaryDirectory() as folder:
+        database = Path(folder) / "mlflow.db"
+        MlflowClient(tracking_uri=f"sqlite:///{database}").search_experiments()
+        return database.read_bytes()
+
+
 def new_store(folder: Path) -> Store:
+    """A new SQLite store in ``folder``, as the first process to open ``mlflow.db`` there leaves
+    it, its Default experiment's artifacts in ``folder/mlruns/0`` as for a process started there.
+    Copied from ``migrated_database``: each migration costs its process about a second of CPU,
+    and the suite makes dozens of stores."""
     folder.mkdir(parents=True, exist_ok=True)
-    return Store(uri=f"sqlite:///{folder / 'mlflow.db'}", folder=folder)
+    database = folder / "mlflow.db"
+    database.write_bytes(migrated_database())
+    with closing(sqlite3.connect(database)) as connection, connection:
+        connection.execute("UPDATE experiments SET artifact_location = ? WHERE experiment_id = 0",
+                           (str(folder / "mlruns" / "0"),))
+    return Store(uri=f"sqlite:///{database}", folder=folder)
 
 
 @pytest.fixture
