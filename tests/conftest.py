@@ -26,6 +26,8 @@ from mlflow.projects.utils import load_project  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 from xdist.scheduler import LoadFileScheduling  # noqa: E402
 
+from tests.ray_cluster import SHARED as SHARED_RAY_CLUSTER  # noqa: E402
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -252,28 +254,47 @@ SLOW_FILES = ("test_series_e2e.py", "test_walkthrough_e2e.py", "test_server_e2e.
               "test_pipeline_e2e.py", "test_registry.py", "test_team_server_e2e.py",
               "test_experiment_rule_e2e.py", "test_forecast_e2e.py", "test_engines.py",
               "test_env_managers_e2e.py", "test_ui_e2e.py")
-# The files that read the session's cheese champion (tests/champion.py) go to one worker
-# together, which makes it once: as files, each worker that took one of them made its own.
-CHAMPION_FILES = ("test_predict_e2e.py", "test_lineage_e2e.py", "test_serve_e2e.py")
+# Files that share a costly session resource go to one worker together, which makes it once:
+# the session's cheese champion (tests/champion.py), and the two-node Ray cluster
+# (tests/ray_cluster.py). As files, each worker that took one of them made its own.
+SHARED_UNITS = {"test_predict_e2e.py": "champion", "test_lineage_e2e.py": "champion",
+                "test_serve_e2e.py": "champion",
+                "test_series_e2e.py": "ray", "test_engines.py": "ray"}
+RAY_CLUSTER = "ray_cluster"  # the fixture
+RAY_UNIT_RANK = min(SLOW_FILES.index(name) for name, unit in SHARED_UNITS.items() if unit == "ray")
+
+
+def uses_ray_cluster(item: pytest.Item | None) -> bool:
+    return item is not None and RAY_CLUSTER in getattr(item, "fixturenames", ())
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Order the files slowest first (a stable sort: each file keeps its own order)."""
-    def rank(item: pytest.Item) -> int:
+    """Order the files slowest first (a stable sort: each file keeps its own order), and the
+    tests that use the Ray cluster one after another, first in their unit."""
+    def rank(item: pytest.Item) -> tuple[int, int]:
         name = item.path.name
+        if uses_ray_cluster(item):
+            return RAY_UNIT_RANK, 0
         if name in SLOW_FILES:
-            return SLOW_FILES.index(name)
-        return len(SLOW_FILES) + (0 if name.endswith("_e2e.py") else 1)
+            return SLOW_FILES.index(name), 1
+        return len(SLOW_FILES) + (0 if name.endswith("_e2e.py") else 1), 1
 
     items.sort(key=rank)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stop the Ray cluster after the last test in a row that uses it."""
+    if uses_ray_cluster(item) and not uses_ray_cluster(nextitem):
+        SHARED_RAY_CLUSTER.stop()
+
+
 class FileScheduling(LoadFileScheduling):
-    """xdist's ``--dist loadfile``, but with the champion's files as one unit of work."""
+    """xdist's ``--dist loadfile``, but with the files of each shared unit as one unit of work."""
 
     def _split_scope(self, nodeid: str) -> str:
         path = super()._split_scope(nodeid)
-        return "champion" if Path(path).name in CHAMPION_FILES else path
+        return SHARED_UNITS.get(Path(path).name, path)
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log) -> LoadFileScheduling | None:

@@ -1,5 +1,5 @@
-"""A real Ray cluster of two nodes on loopback, one per test module that uses it, for the tests
-of ``engine=ray``: `ray start --head` and a second node joining it, one CPU each.
+"""A real Ray cluster of two nodes on loopback, shared by the tests of ``engine=ray`` that use
+it: `ray start --head` and a second node joining it, one CPU each.
 
 Import the fixture into a test module (``from tests.ray_cluster import ray_cluster``) and use
 ``ray_cluster.address`` as ``-P ray_address`` or ``map_chunks(..., address=...)``.
@@ -20,19 +20,19 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import ray
 
-from tests.conftest import BIN
-
 HEAD_IP, SECOND_IP = "127.0.0.2", "127.0.0.3"
+RAY = Path(sys.executable).parent / "ray"  # the venv's, beside this Python
 RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
 START_TIMEOUT_SECONDS = 120
 
@@ -56,7 +56,7 @@ def start_node(folder: Path, name: str, *options: str) -> subprocess.Popen:
     """`ray start ... --block` with one CPU, in a new process group, its output in
     ``folder/<name>.log``."""
     env = {key: value for key, value in os.environ.items() if key != "RAY_ADDRESS"}
-    command = [str(BIN / "ray"), "start", *options, "--num-cpus", "1",
+    command = [str(RAY), "start", *options, "--num-cpus", "1",
                "--disable-usage-stats", "--temp-dir", str(folder / name), "--block"]
     with open(folder / f"{name}.log", "w") as log:
         return subprocess.Popen(command, env=env, cwd=folder, stdout=log,
@@ -129,9 +129,30 @@ def two_nodes() -> Iterator[RayCluster]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def ray_cluster() -> Iterator[RayCluster]:
-    """Two Ray nodes on loopback for one test module, one CPU each. Not for the session: idle,
+class SharedCluster:
+    """The two nodes, started for the first test that asks and stopped (``stop``) after the
+    last of the tests in a row that ask: tests/conftest.py runs them one after another. Idle,
     the nodes still take CPU, which the rest of a session on two busy cores would pay."""
-    with two_nodes() as cluster:
-        yield cluster
+
+    def __init__(self) -> None:
+        self._running = ExitStack()
+        self.cluster: RayCluster | None = None
+
+    def get(self) -> RayCluster:
+        if self.cluster is None:
+            self.cluster = self._running.enter_context(two_nodes())
+        return self.cluster
+
+    def stop(self) -> None:
+        self._running.close()
+        self.cluster = None
+
+
+SHARED = SharedCluster()
+
+
+@pytest.fixture
+def ray_cluster() -> RayCluster:
+    """Two Ray nodes on loopback, one CPU each, shared by the tests that use them in a row: one
+    start for all of them."""
+    return SHARED.get()
