@@ -12,6 +12,7 @@ import atexit
 import logging
 import socket
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import TypeVar
@@ -27,6 +28,11 @@ RAY_EXTRA = "engine=ray needs the Ray extra: pip install -r requirements-ray.txt
 RAY_DEFAULT_PORT = 6379
 # How long to wait for a cluster's address to answer: Ray itself retries for minutes.
 CONNECT_TIMEOUT_SECONDS = 5.0
+
+# Below this much per-series work (series x backtest origins) joblib's pool costs more than the
+# second core saves: its processes each import the science stack first (docs/benchmarks.md,
+# "joblib's pool for small chains").
+POOL_MIN_WORK = 100
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -57,6 +63,15 @@ def map_chunks(fn: Callable[[A], R], arguments: Sequence[A], engine: str = LOCAL
     if engine == RAY:
         return on_ray(fn, arguments, address)
     return on_joblib(fn, arguments, workers)
+
+
+def chunk_mapper(engine: str, address: str, series: int, folds: int
+                 ) -> Callable[[Callable[[A], R], Sequence[A]], list[R]]:
+    """``map_chunks`` for train's per-series chunks of ``series`` series backtested at ``folds``
+    origins: on ``engine`` (Ray at ``address``), or for ``local`` in joblib's processes once
+    there are at least POOL_MIN_WORK series x origins, in the train process below that."""
+    workers = 1 if engine == LOCAL and series * folds < POOL_MIN_WORK else None
+    return partial(map_chunks, engine=engine, address=address, workers=workers)
 
 
 def check_engine(engine: str) -> None:

@@ -33,6 +33,11 @@ def series_labels(frame: pd.DataFrame, series: Sequence[str]) -> pd.Series:
     return frame[list(series)].astype(str).agg("|".join, axis=1)
 
 
+def series_count(frame: pd.DataFrame, series: Sequence[str]) -> int:
+    """How many series ``frame`` holds: one when it names no key."""
+    return int(series_labels(frame, series).nunique()) if series else 1
+
+
 def series_positions(frame: pd.DataFrame, series: Sequence[str]) -> dict[str, np.ndarray]:
     """Each series label's row positions in ``frame``, in order of first appearance."""
     labels = series_labels(frame, series).to_numpy()

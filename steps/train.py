@@ -12,12 +12,11 @@ declared in MLproject arrive as extra ``--name value`` pairs and override the ca
 from __future__ import annotations
 
 import argparse
-from functools import partial
 
 from grocery import training
 from grocery.capacity import check_rows
 from grocery.config import load_config
-from grocery.engines import map_chunks
+from grocery.engines import chunk_mapper
 from grocery.errors import exit_on_user_error
 from grocery.evaluation import backtest_metrics, run_backtest, series_metrics
 from grocery.forecaster import check_series_model, fit_forecaster
@@ -25,6 +24,7 @@ from grocery.modeling import resolve_hyperparameters
 from grocery.names import GLOBAL, LOCAL, TRAIN
 from grocery.parameters import extra_params
 from grocery.prepared import EVALUATION, datasets, full_table, load_prepared, log_datasets
+from grocery.series import series_count
 from grocery.step_run import step_run
 from grocery.tracking import run_location
 from grocery.trained_record import log_trained
@@ -55,7 +55,8 @@ def main() -> None:
         log_datasets(step.run_id, inputs)
         table = full_table(train, validation, prepared)
         check_rows(len(table), f"the prepared data of {product.name}")
-        mapper = partial(map_chunks, engine=args.engine, address=args.ray_address)
+        mapper = chunk_mapper(args.engine, args.ray_address, series_count(table, spec.series),
+                              prepared.folds)
 
         backtest = run_backtest(choice, params, table, spec, prepared.folds, mapper)
         tutorial = (training.tutorial_metrics(choice, params, train, validation, prepared)

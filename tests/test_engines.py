@@ -18,8 +18,16 @@ import ray
 from ray import cloudpickle
 
 import grocery
-from grocery.engines import ENGINES, chunked, cluster_endpoint, map_chunks
+from grocery.engines import (
+    ENGINES,
+    POOL_MIN_WORK,
+    chunk_mapper,
+    chunked,
+    cluster_endpoint,
+    map_chunks,
+)
 from grocery.errors import UserError
+from grocery.names import LOCAL, RAY
 from tests.conftest import PROJECT_DIR
 from tests.ray_cluster import ray_cluster  # noqa: F401 (a fixture)
 
@@ -140,3 +148,15 @@ def test_a_two_node_ray_cluster_gives_the_local_engine_results(
     # The package came with the tasks (runtime_env py_modules), not from this checkout.
     assert all(not package.startswith(str(PROJECT_DIR)) for _, _, package in results)
     ray.shutdown()
+
+
+def test_train_keeps_little_local_work_in_its_process_and_spreads_the_rest():
+    folds = 2
+    below = chunk_mapper(LOCAL, "", -(-POOL_MIN_WORK // folds) - 1, folds)
+    assert below(work_and_process, CHUNKS) == [(work(c), os.getpid()) for c in CHUNKS]
+    # From the floor on, every usable CPU (map_chunks' default), as before the floor.
+    at_the_floor = chunk_mapper(LOCAL, "", -(-POOL_MIN_WORK // folds), folds)
+    assert at_the_floor.keywords == {"engine": LOCAL, "address": "", "workers": None}
+    # Ray was asked for: the floor is joblib's, not the cluster's.
+    assert chunk_mapper(RAY, "host:1", 1, 1).keywords == {
+        "engine": RAY, "address": "host:1", "workers": None}

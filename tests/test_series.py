@@ -22,6 +22,7 @@ from grocery.series import (
     chunks_of_series,
     department_total,
     per_series_scores,
+    series_count,
     series_labels,
     series_levels,
     summary_metrics,
@@ -56,6 +57,13 @@ def test_labels_name_each_rows_series_by_its_keys():
     frame = frame_of({"store": ["a", "b"], "aisle": [1, 2]})
     assert list(series_labels(frame, ("store",))) == ["a", "b"]
     assert list(series_labels(frame, ("store", "aisle"))) == ["a|1", "b|2"]
+
+
+def test_a_frame_counts_its_series_and_one_without_a_key():
+    frame = frame_of({"store": ["a", "a", "b"], "aisle": [1, 2, 1]})
+    assert series_count(frame, ("store",)) == 2
+    assert series_count(frame, ("store", "aisle")) == 3
+    assert series_count(frame, ()) == 1
 
 
 def test_a_level_is_the_mean_of_the_last_four_seasons_and_never_zero():
