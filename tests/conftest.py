@@ -265,6 +265,7 @@ RAY_UNIT_RANK = min(SLOW_FILES.index(name) for name, unit in SHARED_UNITS.items(
 
 
 def uses_ray_cluster(item: pytest.Item | None) -> bool:
+    """Whether ``item`` is a test that asks for the two-node Ray cluster."""
     return item is not None and RAY_CLUSTER in getattr(item, "fixturenames", ())
 
 
@@ -287,6 +288,11 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     """Stop the Ray cluster after the last test in a row that uses it."""
     if uses_ray_cluster(item) and not uses_ray_cluster(nextitem):
         SHARED_RAY_CLUSTER.stop()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop the Ray cluster if a stopped session left it running (its nodes outlive us)."""
+    SHARED_RAY_CLUSTER.stop()
 
 
 class FileScheduling(LoadFileScheduling):
