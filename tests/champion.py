@@ -1,5 +1,5 @@
-"""One tracking store with a registered cheese champion, shared by the predict, serve and
-lineage tests (the pipeline runs once per test session, ~25 s: `make test` gives their three
+"""One tracking store with a registered cheese champion, shared by the predict, serve, lineage
+and UI tests (the pipeline runs once per test session, ~25 s: `make test` gives their four
 files to one worker, tests/conftest.py), and the history-plus-future tables a forecast takes.
 
 A test module wraps ``shared_champion`` in its own fixture; the first call runs the pipeline,

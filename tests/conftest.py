@@ -258,7 +258,7 @@ SLOW_FILES = ("test_series_e2e.py", "test_walkthrough_e2e.py", "test_server_e2e.
 # the session's cheese champion (tests/champion.py), and the two-node Ray cluster
 # (tests/ray_cluster.py). As files, each worker that took one of them made its own.
 SHARED_UNITS = {"test_predict_e2e.py": "champion", "test_lineage_e2e.py": "champion",
-                "test_serve_e2e.py": "champion",
+                "test_serve_e2e.py": "champion", "test_ui_e2e.py": "champion",
                 "test_series_e2e.py": "ray", "test_engines.py": "ray"}
 RAY_CLUSTER = "ray_cluster"  # the fixture
 RAY_UNIT_RANK = min(SLOW_FILES.index(name) for name, unit in SHARED_UNITS.items() if unit == "ray")
