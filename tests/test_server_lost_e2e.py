@@ -32,7 +32,7 @@ SMALL = {"rows": 300, "folds": 2, "max_parallel": 2}
 
 def test_a_server_lost_during_the_whole_catalog_ends_it_cleanly_and_a_rerun_cleans_up(
         tmp_path):
-    server = TrackingServer(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path).start()
+    server = TrackingServer(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path, workers=1).start()
     store = server_store(server, tmp_path)
     products = CATALOG.resolve(ALL_PRODUCTS)
     try:
