@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -240,12 +241,34 @@ def dataset_name(product: str, context: str) -> str:
     return f"{product}-{DATASET_NAMES[context]}"
 
 
+# How a tracking store's database refuses a second row for the same dataset (experiment, name,
+# digest): PostgreSQL names MLflow's key, SQLite its columns, MySQL its primary key.
+DATASET_RACE = re.compile(r"\bdataset_pk\b|UNIQUE constraint failed: datasets\."
+                          r"|Duplicate entry .* for key '(?:datasets\.)?PRIMARY'")
+
+
+def lost_dataset_race(error: MlflowException) -> bool:
+    """Whether ``error`` is the store refusing a dataset another run logged a moment before.
+
+    MLflow looks a dataset up, then inserts it when it was not there; two runs logging the same
+    data into one experiment at once (two users running one product) can both miss it, and the
+    second insert fails. The first run's row is there by then."""
+    return DATASET_RACE.search(str(error)) is not None
+
+
 def log_datasets(run_id: str, logged: dict[str, PandasDataset]) -> None:
-    """Log ``logged`` (context -> dataset) as run ``run_id``'s inputs, in one request."""
-    MlflowClient().log_inputs(run_id, datasets=[
-        DatasetInput(dataset._to_mlflow_entity(),
-                     tags=[InputTag(MLFLOW_DATASET_CONTEXT, context)])
-        for context, dataset in logged.items()])
+    """Log ``logged`` (context -> dataset) as run ``run_id``'s inputs, in one request; once
+    more if another run logged the same dataset at the same moment (``lost_dataset_race``:
+    the refused request wrote nothing, and the second finds the row and links it)."""
+    inputs = [DatasetInput(dataset._to_mlflow_entity(),
+                           tags=[InputTag(MLFLOW_DATASET_CONTEXT, context)])
+              for context, dataset in logged.items()]
+    try:
+        MlflowClient().log_inputs(run_id, datasets=inputs)
+    except MlflowException as error:
+        if not lost_dataset_race(error):
+            raise
+        MlflowClient().log_inputs(run_id, datasets=inputs)
 
 
 class RunArtifactDatasetSource(DatasetSource):

@@ -7,6 +7,7 @@ import json
 
 import mlflow
 import pytest
+from mlflow.exceptions import MlflowException
 
 from grocery.config import load_config
 from grocery.dataset import DATE, TARGET, split_synthetic_sales
@@ -26,6 +27,7 @@ from grocery.prepared import (
     load_prepared,
     log_datasets,
     log_prepared,
+    lost_dataset_race,
     prepared_uri,
     row_metrics,
     source_tags,
@@ -150,3 +152,18 @@ def test_the_dataset_source_round_trips():
     assert RunArtifactDatasetSource.from_dict(source.to_dict()).uri == source.uri
     assert RunArtifactDatasetSource._can_resolve("runs:/abc/data/train.parquet")
     assert not RunArtifactDatasetSource._can_resolve("s3://bucket/train.parquet")
+
+
+@pytest.mark.parametrize(("message", "race"), [
+    ('BAD_REQUEST: (psycopg2.errors.UniqueViolation) duplicate key value violates unique '
+     'constraint "dataset_pk"\nDETAIL:  Key (experiment_id, name, digest)=(6, milk-training, '
+     '993bf16c8c61f0ad) already exists.', True),  # what `mlflow server` on PostgreSQL answered
+    ("(sqlite3.IntegrityError) UNIQUE constraint failed: datasets.experiment_id, datasets.name, "
+     "datasets.digest", True),
+    ("(pymysql.err.IntegrityError) (1062, \"Duplicate entry '6-milk-training-993b' for key "
+     "'datasets.PRIMARY'\")", True),
+    ('duplicate key value violates unique constraint "experiments_name_key"', False),
+    ("Run 'abc' not found", False),
+])
+def test_only_a_dataset_logged_by_another_run_at_once_is_logged_again(message, race):
+    assert lost_dataset_race(MlflowException(message)) is race
