@@ -23,6 +23,8 @@ from pathlib import Path
 
 from bench.report import machine, median, table, write_section
 from grocery.config import PROJECT_DIR
+from grocery.names import PREPARE
+from tests.conftest import step_command
 
 # (days of history, backtest origins, stores): the tests' short chains and the defaults' days.
 CASES = ((100, 2, 10), (100, 2, 50), (100, 2, 100), (1000, 5, 10), (1000, 5, 30), (1000, 5, 60))
@@ -53,14 +55,11 @@ print(json.dumps(time.perf_counter() - start))
 
 
 def prepared_chain(env: dict[str, str], rows: int, folds: int, stores: int) -> str:
-    """The data URI of a chain of ``stores`` apples stores made by the real prepare step."""
-    done = subprocess.run(
-        [sys.executable, "-m", "steps.prepare", "--product", "apples", "--rows", str(rows),
-         "--end-date", "2023-10-03", "--seed", "9999", "--validation-fraction", "0.2",
-         "--split", "time", "--horizon", "14", "--folds", str(folds), "--data", "",
-         "--target", "demand", "--date-column", "date", "--department", "", "--known-ahead", "",
-         "--stores", str(stores), "--series", ""],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=True)
+    """The data URI of a chain of ``stores`` apples stores made by the real prepare step,
+    started as `mlflow run -e prepare` starts it (MLproject's command and defaults)."""
+    command = step_command(PREPARE, product="apples", rows=rows, folds=folds, stores=stores)
+    done = subprocess.run([sys.executable, *command[1:]], cwd=PROJECT_DIR, env=env,
+                          capture_output=True, text=True, check=True)
     return re.search(r"runs:/[0-9a-f]+/data", done.stdout).group(0)
 
 

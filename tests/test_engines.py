@@ -152,10 +152,11 @@ def test_a_two_node_ray_cluster_gives_the_local_engine_results(
 
 def test_train_keeps_little_local_work_in_its_process_and_spreads_the_rest():
     folds = 2
-    below = chunk_mapper(LOCAL, "", -(-POOL_MIN_WORK // folds) - 1, folds)
+    fewest = math.ceil(POOL_MIN_WORK / folds)  # the fewest series that reach the floor
+    below = chunk_mapper(LOCAL, "", fewest - 1, folds)
     assert below(work_and_process, CHUNKS) == [(work(c), os.getpid()) for c in CHUNKS]
     # From the floor on, every usable CPU (map_chunks' default), as before the floor.
-    at_the_floor = chunk_mapper(LOCAL, "", -(-POOL_MIN_WORK // folds), folds)
+    at_the_floor = chunk_mapper(LOCAL, "", fewest, folds)
     assert at_the_floor.keywords == {"engine": LOCAL, "address": "", "workers": None}
     # Ray was asked for: the floor is joblib's, not the cluster's.
     assert chunk_mapper(RAY, "host:1", 1, 1).keywords == {
