@@ -33,7 +33,7 @@ def milk_store(tmp_path_factory) -> Store:
     return store
 
 
-def test_steps_run_alone_and_champion_moves_only_on_improvement(milk_store):
+def test_steps_run_alone_and_champion_moves_on_improvement(milk_store):
     store = milk_store
     prepare_id = run_id_of(store, "prepare")
     data = f"runs:/{prepare_id}/data"
@@ -57,13 +57,8 @@ def test_steps_run_alone_and_champion_moves_only_on_improvement(milk_store):
     assert register.data.tags["alias"] == "champion"
     assert register.data.metrics["champion_rmse"] > register.data.metrics["candidate_rmse"]
 
-    # Registering the weak run again: a new version, but only a challenger.
-    succeeded(store.mlflow_run(*exp, entry_point="register", train_run_id=weak))
-    assert str(store.client.get_model_version_by_alias(name, "champion").version) == "2"
-    assert str(store.client.get_model_version_by_alias(name, "challenger").version) == "3"
-    register = store.client.get_run(run_id_of(store, "register"))
-    assert register.data.tags["alias"] == "challenger"
-    assert register.data.metrics["candidate_rmse"] > register.data.metrics["champion_rmse"]
+    # (A worse run registered after a champion is a new version but only a challenger:
+    # tests/test_registry.py's register against a real store, with no process to start.)
 
     # The gate's scores sit on both logged models it compared, with the dataset they were
     # scored on: MLflow ranks the product's forecasters on it, the champion's model first.
