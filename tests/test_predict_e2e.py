@@ -82,13 +82,16 @@ def test_predict_by_alias_writes_csv_and_logs_it(champion, tmp_path):
     assert f"-> {output}" in result.stdout
 
 
-def test_predict_by_version_writes_parquet(champion, tmp_path):
+# The step's other choices run in this process (tests/conftest.py's step_here): the test above
+# and test_bad_predict_is_one_line_and_a_failed_run are its two runs through `mlflow run`.
+
+
+def test_predict_by_version_writes_parquet(champion, step_here, tmp_path):
     table = champion.history_plus_future()
     source, output = tmp_path / "history_plus_future.parquet", tmp_path / "forecast.parquet"
     table.to_parquet(source, index=False)
-    succeeded(champion.store.mlflow_run(
-        entry_point="predict", product="cheese", input=source, output=output,
-        model_version=champion.version.version, model_alias="no-such-alias"))
+    assert step_here(champion.store, "predict", product="cheese", input=source, output=output,
+                     model_version=champion.version.version, model_alias="no-such-alias") is None
 
     written = pd.read_parquet(output)
     assert list(written.columns) == COLUMNS and len(written) == 14
@@ -100,9 +103,10 @@ def test_predict_by_version_writes_parquet(champion, tmp_path):
     assert run.data.tags["model_version"] == str(champion.version.version)
 
 
-def test_predict_without_input_forecasts_the_days_after_the_training_data(champion, tmp_path):
+def test_predict_without_input_forecasts_the_days_after_the_training_data(champion, step_here,
+                                                                         tmp_path):
     output = tmp_path / "forecast.csv"
-    succeeded(champion.store.mlflow_run(entry_point="predict", product="cheese", output=output))
+    assert step_here(champion.store, "predict", product="cheese", output=output) is None
 
     written = pd.read_csv(output, parse_dates=["date"])
     horizon = champion.prepared.horizon
@@ -197,7 +201,7 @@ def test_bad_predict_input_fails_the_run_with_the_reason(champion, step_here, tm
     assert run.info.status == "FAILED" and run.data.tags["grocery.error"] == expected
 
 
-def test_a_product_outside_the_catalog_is_forecast_by_its_name(champion, tmp_path):
+def test_a_product_outside_the_catalog_is_forecast_by_its_name(champion, step_here, tmp_path):
     """A user's own product's model is found by its name, as a catalog product's is; its future
     only the user knows, so without input the step stops in one line (docs/own-data-and-models.md).
     The own product's model here is the champion's, registered under the own product's name."""
@@ -217,15 +221,14 @@ def test_a_product_outside_the_catalog_is_forecast_by_its_name(champion, tmp_pat
     source, output = tmp_path / "next_days.csv", tmp_path / "forecast.csv"
     table.to_csv(source, index=False)
 
-    succeeded(champion.store.mlflow_run(entry_point="predict", product=own, input=source,
-                                        output=output))
+    assert step_here(champion.store, "predict", product=own, input=source, output=output) is None
     written = pd.read_csv(output)
     np.testing.assert_allclose(written["forecast"], champion_forecast(champion, table)["forecast"],
                                rtol=1e-9)
     assert predict_run(champion.store).data.tags[TAG_REGISTERED_MODEL] == name
 
-    result = champion.store.mlflow_run(entry_point="predict", product=own,
-                                       output=tmp_path / "without_input.csv")
-    assert error_lines(result) == [
-        f"error: {name} is not a catalog product's model, so there are no synthetic days after "
-        "its data; pass -P input=<a table of history rows then the days to forecast>"]
+    error = step_here(champion.store, "predict", product=own,
+                      output=tmp_path / "without_input.csv")
+    assert isinstance(error, UserError) and str(error) == (
+        f"{name} is not a catalog product's model, so there are no synthetic days after its "
+        "data; pass -P input=<a table of history rows then the days to forecast>")
