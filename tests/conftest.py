@@ -16,6 +16,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import mlflow
 import pytest
 
 # No test reaches past loopback: MLflow's usage telemetry (a fetch from the internet in every
@@ -81,14 +82,17 @@ def step_command(entry_point: str, **params: object) -> list[str]:
 def step_here(monkeypatch):
     """Runs an entry point's step in this process, started as `mlflow run` starts it in a new one
     (its command line, the store in MLflow's environment), and returns what it raised (None if
-    it ended well). For what a step makes of bad input, where a new process only adds seconds of
-    start-up: one such case per step also runs through the real `mlflow run`, for the one line,
-    the exit status and the launcher run. The environment is restored afterwards."""
+    it ended well). For what a step makes of its input, where a new process only adds seconds of
+    start-up: each step also runs through the real `mlflow run`, for the one line, the exit
+    status and the launcher run. The environment is restored afterwards, and MLflow's tracking
+    and registry URIs are left unset, as a new process has them, before and after."""
     saved = dict(os.environ)
 
     def run(store: Store, entry_point: str, **params: object) -> BaseException | None:
         command = step_command(entry_point, **params)
         assert command[:2] == ["python", "-m"], command  # the steps run as modules
+        mlflow.set_tracking_uri(None)  # whatever an earlier test of this process set
+        mlflow.set_registry_uri(None)
         for name in [name for name in os.environ if name.startswith("MLFLOW_")]:
             del os.environ[name]
         os.environ.update(MLFLOW_TRACKING_URI=store.uri, MLFLOW_DISABLE_TELEMETRY="true")
@@ -101,6 +105,8 @@ def step_here(monkeypatch):
         return None
 
     yield run
+    mlflow.set_tracking_uri(None)
+    mlflow.set_registry_uri(None)
     os.environ.clear()
     os.environ.update(saved)
 

@@ -65,10 +65,9 @@ def test_a_thousand_stores_are_one_run_per_step_and_as_many_requests_as_ten(tmp_
         assert train.data.tags[TAG_SERIES] == "store_id"
         assert train.data.tags[TAG_WORST_SERIES].startswith("S")
         assert train.data.metrics["total_mase"] > 0
-        mlflow.set_tracking_uri(server.uri)
         scores = Path(mlflow.artifacts.download_artifacts(
             run_id=train.info.run_id, artifact_path="evaluation/series_scores.parquet",
-            dst_path=str(tmp_path / "scores")))
+            dst_path=str(tmp_path / "scores"), tracking_uri=server.uri))
         table = pd.read_parquet(scores)
         assert len(table) == 1000 and table["mase"].notna().all()
         assert table.loc[table["mase"].idxmax(), "series"] == train.data.tags[TAG_WORST_SERIES]
