@@ -24,7 +24,7 @@ from pathlib import Path
 from bench.report import machine, median, table, write_section
 from grocery.config import PROJECT_DIR
 from grocery.names import PREPARE
-from tests.conftest import step_command
+from tests.mlproject import step_command
 
 # (days of history, backtest origins, stores): the tests' short chains and the defaults' days.
 CASES = ((100, 2, 10), (100, 2, 50), (100, 2, 100), (1000, 5, 10), (1000, 5, 30), (1000, 5, 60))

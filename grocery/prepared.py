@@ -263,12 +263,13 @@ def log_datasets(run_id: str, logged: dict[str, PandasDataset]) -> None:
     inputs = [DatasetInput(dataset._to_mlflow_entity(),
                            tags=[InputTag(MLFLOW_DATASET_CONTEXT, context)])
               for context, dataset in logged.items()]
+    client = MlflowClient()
     try:
-        MlflowClient().log_inputs(run_id, datasets=inputs)
+        client.log_inputs(run_id, datasets=inputs)
     except MlflowException as error:
         if not lost_dataset_race(error):
             raise
-        MlflowClient().log_inputs(run_id, datasets=inputs)
+        client.log_inputs(run_id, datasets=inputs)
 
 
 class RunArtifactDatasetSource(DatasetSource):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import importlib
 import os
-import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -16,20 +15,19 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import mlflow
 import pytest
 
 # No test reaches past loopback: MLflow's usage telemetry (a fetch from the internet in every
 # process that imports mlflow) stays off here and in every process the tests start.
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 
-from mlflow.projects.utils import load_project  # noqa: E402
+import mlflow  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 from xdist.scheduler import LoadFileScheduling  # noqa: E402
 
+from tests.mlproject import PROJECT_DIR, step_command  # noqa: E402
 from tests.ray_cluster import SHARED as SHARED_RAY_CLUSTER  # noqa: E402
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
@@ -69,13 +67,6 @@ class Store:
                               env=self.env(**(env or {})),
                               cwd=cwd or self.folder, capture_output=True, text=True,
                               timeout=900)
-
-
-def step_command(entry_point: str, **params: object) -> list[str]:
-    """The command `mlflow run -e <entry point> -P k=v ...` starts: MLproject's, its defaults and
-    ``params`` filled in by MLflow's own reading of MLproject."""
-    entry = load_project(str(PROJECT_DIR)).get_entry_point(entry_point)
-    return shlex.split(entry.compute_command({k: str(v) for k, v in params.items()}, None))
 
 
 @pytest.fixture

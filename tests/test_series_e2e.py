@@ -10,7 +10,6 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pandas as pd
-from mlflow.projects.utils import load_project
 
 from grocery.backtest import min_train_rows
 from grocery.frequency import DAILY
@@ -22,14 +21,15 @@ from grocery.names import (
     TAG_WORST_SERIES,
     TRAIN,
 )
-from tests.conftest import PROJECT_DIR, Store, new_store, succeeded
+from tests.conftest import Store, new_store, succeeded
+from tests.mlproject import entry_point
 from tests.ray_cluster import ray_cluster  # noqa: F401 (a fixture)
 
 # The fewest days a backtest of two origins takes (two seasons and two weeks before the first
 # origin, then two of MLproject's default horizons): these tests' claims are about the number of
 # series (the requests, the engines' equal scores, the totals), not the length of each.
 FOLDS = 2
-HORIZON = int(load_project(str(PROJECT_DIR)).get_entry_point("main").parameters["horizon"].default)
+HORIZON = int(entry_point("main").parameters["horizon"].default)
 FEW_DAYS = {"rows": min_train_rows(DAILY.season) + FOLDS * HORIZON, "folds": FOLDS}
 # The API requests of a cold one-product pipeline on a new server (bench/fanout.py counts the
 # same in docs/benchmarks.md): more is a round trip that crept back in.
